@@ -1,0 +1,77 @@
+package org.dmerl.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.Locale;
+
+import org.dmerl.algo.Config;
+import org.dmerl.algo.Agents;
+import org.dmerl.algo.ReplayBuffer;
+import org.dmerl.algo.Sac;
+import org.dmerl.algo.TwinCritic;
+import org.dmerl.policy.StochasticPolicy;
+import org.dmerl.tensor.Gemm;
+import org.dmerl.tensor.Parallel;
+import org.dmerl.tensor.Rng;
+
+/** Speed benchmarks: medians of timed repetitions after a warm-up. */
+public final class Benchmarks {
+
+    private Benchmarks() {}
+
+    public static int runAll(PrintStream out) {
+        out.printf("dmerl bench  (%s, %d cores, Java %s)%n", System.getProperty("os.arch"),
+                Runtime.getRuntime().availableProcessors(), Runtime.version());
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            double us = gemm(256, 256, 256);
+            out.printf(Locale.ROOT, "gemm 256x256x256        threads=%d  %8.1f us  %6.1f GFLOP/s%n", threads, us,
+                    2.0 * 256 * 256 * 256 / us / 1e3);
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            double us = sacUpdate(17, 6, 256);
+            out.printf(Locale.ROOT, "sac update obs17 act6 B256 h256x256  threads=%d  %8.1f us%n", threads, us);
+        }
+        Parallel.setThreads(1);
+        return 0;
+    }
+
+    static double gemm(int m, int n, int k) {
+        Rng rng = new Rng(1);
+        float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+        for (int i = 0; i < a.length; i++) a[i] = (float) rng.gaussian();
+        for (int i = 0; i < b.length; i++) b[i] = (float) rng.gaussian();
+        return median(2000, 3000, () -> Gemm.gemm(m, n, k, a, 0, k, 1, b, 0, n, c, 0, n));
+    }
+
+    /** One full SAC update (critic, actor, temperature, Polyak) at the given shape. */
+    static double sacUpdate(int obsDim, int actDim, int batch) {
+        Config cfg = new Config();
+        Rng rng = new Rng(7);
+        StochasticPolicy actor = Agents.gaussianPolicy(cfg, obsDim, actDim, rng);
+        TwinCritic critic = Agents.critic(cfg, "c", obsDim, actDim, rng);
+        TwinCritic target = Agents.critic(cfg, "t", obsDim, actDim, rng);
+        Sac sac = new Sac(actor, critic, target, batch, 3e-4f, 1e-3f, 1e-3f, 0.2f, true, -actDim, 1f, 0.005f);
+        ReplayBuffer buffer = new ReplayBuffer(10_000, obsDim, actDim, batch);
+        float[] s = new float[obsDim], a = new float[actDim];
+        for (int i = 0; i < 10_000; i++) {
+            for (int j = 0; j < obsDim; j++) s[j] = (float) rng.gaussian();
+            for (int j = 0; j < actDim; j++) a[j] = (float) rng.uniform(-1, 1);
+            buffer.add(s, a, rng.gaussian(), s, 0.99f);
+        }
+        return median(200, 600, () -> sac.update(buffer.sample(rng), rng));
+    }
+
+    static double median(int warmup, int reps, Runnable r) {
+        for (int i = 0; i < warmup; i++) r.run();
+        double[] t = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            r.run();
+            t[i] = (System.nanoTime() - t0) / 1e3;
+        }
+        Arrays.sort(t);
+        return t[reps / 2];
+    }
+}

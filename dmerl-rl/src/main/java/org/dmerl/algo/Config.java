@@ -1,0 +1,187 @@
+package org.dmerl.algo;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A run's settings: a fixed set of documented keys with typed defaults. Unknown keys and unparsable values are
+ * rejected with a message that names the key and lists the valid ones. The resolved map is what {@code config.yaml}
+ * records.
+ */
+public final class Config {
+
+    /** One setting: its default and a one-line doc saying where the default comes from. */
+    public record Key(String name, Object defaultValue, String doc) {}
+
+    private static final Map<String, Key> KEYS = new LinkedHashMap<>();
+
+    private static void key(String name, Object def, String doc) {
+        KEYS.put(name, new Key(name, def, doc));
+    }
+
+    static {
+        // Run
+        key("algo", "diffsac", "sac | diffsac (ppo, wpo and their diffusion variants: see docs/architecture.md)");
+        key("env", "Pendulum-v1", "environment id (see `dmerl envs`)");
+        key("seed", 1L, "seed of everything random in the run");
+        key("steps", 20_000L, "real environment steps (never augmented diffusion sub-steps)");
+        key("threads", 1, "compute threads of the learner (1 or 2)");
+        key("eval_every", 1_000L, "env steps between deterministic evaluations");
+        key("eval_episodes", 10, "episodes per evaluation");
+        key("log_every", 0L, "env steps between console progress lines (0: about 20 lines per run)");
+        key("checkpoint_every", 0L, "env steps between checkpoints (0: a tenth of the run)");
+        // Off-policy learner (SAC; defaults as CleanRL's sac_continuous_action / Haarnoja et al. 2018)
+        key("gamma", 0.99, "discount per real environment step");
+        key("tau", 0.005, "Polyak rate of target critics");
+        key("batch_size", 256, "minibatch size");
+        key("buffer_size", 1_000_000, "replay capacity in transitions");
+        key("learning_starts", 5_000L, "env steps of uniformly random actions before learning");
+        key("actor_lr", 3e-4, "actor Adam learning rate");
+        key("critic_lr", 1e-3, "critic Adam learning rate (CleanRL q_lr)");
+        key("alpha_lr", 1e-3, "temperature Adam learning rate");
+        key("alpha", 0.2, "initial (or fixed) entropy temperature");
+        key("autotune", true, "learn the temperature against the target entropy");
+        key("target_entropy_scale", 1.0, "target entropy = -scale·|A| (times K for diffusion: spec §1.2)");
+        key("hidden", "256,256", "hidden layer widths of actor and critics");
+        key("activation", "relu", "hidden activation of actor and critics");
+        key("utd", 1.0, "gradient steps per real environment step after learning_starts");
+        key("log_std_min", -5.0, "lower bound of the Gaussian policy's log-std (CleanRL)");
+        key("log_std_max", 2.0, "upper bound of the Gaussian policy's log-std (CleanRL)");
+        key("normalize_obs", false, "running mean/var observation normalisation (frozen at evaluation)");
+        // Diffusion policy (spec §1.2 and §6)
+        key("diffusion_steps", 8, "K, denoising steps per action (spec §6: 8)");
+        key("sigma0", 3.0, "prior std σ0 (spec §6: init_std 3.0)");
+        key("dt", 0.125, "base step size Δt (spec §6)");
+        key("dt_schedule", "linear", "linear | cosine | constant (spec §6: linear, min 0.17)");
+        key("dt_min", 0.17, "minimum of the linear/cosine schedule");
+        key("friction", 0.25, "initial per-dimension friction γ_f (σ² = 1/γ_f)");
+        key("learn_dt", true, "learn the per-step Δt");
+        key("learn_friction", true, "learn the per-dimension friction");
+        key("backward_kernel", "principled", "principled | code (spec §1.2 variant ii, the authors' code)");
+        key("eval_sampler", "ode", "ode | sde sampler for evaluation");
+        key("action_clip", 0.999, "a = clip(tanh(x_K), ±c)");
+        key("denoiser_hidden", "256,256,256", "hidden widths of f_θ (spec §1.2: 4 layers of 256)");
+        key("time_embedding", 16, "output width of the Fourier time embedding of k");
+        key("env_time_discounting", false, "discount only at real env steps instead of every diffusion step");
+    }
+
+    private final Map<String, Object> values = new LinkedHashMap<>();
+
+    public Config() {
+        for (Key k : KEYS.values()) values.put(k.name(), k.defaultValue());
+    }
+
+    public static Map<String, Key> keys() {
+        return Collections.unmodifiableMap(KEYS);
+    }
+
+    /** Sets {@code name} from a value (a string from the command line, or a YAML scalar). */
+    public Config set(String name, Object raw) {
+        Key key = KEYS.get(name);
+        if (key == null) {
+            throw new IllegalArgumentException("unknown config key '" + name + "'; valid keys: "
+                    + String.join(", ", KEYS.keySet()));
+        }
+        values.put(name, convert(key, raw));
+        return this;
+    }
+
+    private static Object convert(Key key, Object raw) {
+        Object def = key.defaultValue();
+        String s = String.valueOf(raw).trim();
+        try {
+            if (def instanceof Boolean) {
+                if (raw instanceof Boolean b) return b;
+                if (s.equalsIgnoreCase("true")) return true;
+                if (s.equalsIgnoreCase("false")) return false;
+                throw new NumberFormatException();
+            }
+            if (def instanceof Integer) {
+                if (raw instanceof Number n && n.doubleValue() == n.intValue()) return n.intValue();
+                return Integer.parseInt(s.replace("_", ""));
+            }
+            if (def instanceof Long) {
+                if (raw instanceof Number n && n.doubleValue() == n.longValue()) return n.longValue();
+                double d = Double.parseDouble(s.replace("_", ""));
+                if (d != Math.rint(d)) throw new NumberFormatException();
+                return (long) d;
+            }
+            if (def instanceof Double) {
+                if (raw instanceof Number n) return n.doubleValue();
+                return Double.parseDouble(s);
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("config key '" + key.name() + "': cannot read '" + s + "' as "
+                    + def.getClass().getSimpleName().toLowerCase().replace("integer", "int"));
+        }
+        return s;
+    }
+
+    public long getLong(String name) { return ((Number) get(name)).longValue(); }
+    public int getInt(String name) { return ((Number) get(name)).intValue(); }
+    public double getDouble(String name) { return ((Number) get(name)).doubleValue(); }
+    public float getFloat(String name) { return (float) getDouble(name); }
+    public boolean getBool(String name) { return (Boolean) get(name); }
+    public String getString(String name) { return String.valueOf(get(name)); }
+
+    public int[] getInts(String name) {
+        String s = getString(name).trim();
+        if (s.isEmpty()) return new int[0];
+        String[] parts = s.split(",");
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("config key '" + name + "': '" + s + "' is not a comma-separated list of ints");
+            }
+            if (out[i] <= 0) throw new IllegalArgumentException("config key '" + name + "': widths must be positive: " + s);
+        }
+        return out;
+    }
+
+    public Object get(String name) {
+        if (!values.containsKey(name)) throw new IllegalArgumentException("unknown config key '" + name + "'");
+        return values.get(name);
+    }
+
+    /** Resolved values in key order. */
+    public Map<String, Object> asMap() {
+        return Collections.unmodifiableMap(values);
+    }
+
+    /** Checks ranges that no single key can check alone; returns problems (empty when valid). */
+    public List<String> problems() {
+        List<String> p = new ArrayList<>();
+        if (getLong("steps") <= 0) p.add("steps must be positive, got " + getLong("steps"));
+        if (getInt("threads") < 1 || getInt("threads") > 2) p.add("threads must be 1 or 2, got " + getInt("threads"));
+        if (getInt("batch_size") <= 0) p.add("batch_size must be positive");
+        if (getInt("buffer_size") <= 0) p.add("buffer_size must be positive");
+        if (getLong("learning_starts") < 0) p.add("learning_starts must be ≥ 0");
+        if (getLong("eval_every") <= 0) p.add("eval_every must be positive");
+        if (getInt("eval_episodes") <= 0) p.add("eval_episodes must be positive");
+        if (getDouble("gamma") <= 0 || getDouble("gamma") > 1) p.add("gamma must be in (0, 1]");
+        if (getDouble("tau") <= 0 || getDouble("tau") > 1) p.add("tau must be in (0, 1]");
+        if (getInt("diffusion_steps") < 1) p.add("diffusion_steps must be ≥ 1");
+        if (getDouble("utd") <= 0) p.add("utd must be positive");
+        if (!List.of("linear", "cosine", "constant").contains(getString("dt_schedule"))) {
+            p.add("dt_schedule must be linear, cosine or constant, got '" + getString("dt_schedule") + "'");
+        }
+        if (!List.of("principled", "code").contains(getString("backward_kernel"))) {
+            p.add("backward_kernel must be principled or code, got '" + getString("backward_kernel") + "'");
+        }
+        if (!List.of("ode", "sde").contains(getString("eval_sampler"))) {
+            p.add("eval_sampler must be ode or sde, got '" + getString("eval_sampler") + "'");
+        }
+        return p;
+    }
+
+    public Config copy() {
+        Config c = new Config();
+        c.values.putAll(values);
+        return c;
+    }
+}

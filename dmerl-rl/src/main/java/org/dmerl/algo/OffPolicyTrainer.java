@@ -1,0 +1,156 @@
+package org.dmerl.algo;
+
+import org.dmerl.env.Env;
+import org.dmerl.env.RecordEpisodeStatistics;
+import org.dmerl.env.StepResult;
+import org.dmerl.policy.StochasticPolicy;
+import org.dmerl.tensor.Graph;
+import org.dmerl.tensor.Rng;
+import org.dmerl.tensor.Tensor;
+
+/**
+ * The off-policy loop: act, store, update, evaluate. It counts real environment steps; on the diffusion-augmented
+ * MDP one real step spans K agent steps ({@link AgentStepCounter}), and learning_starts, utd, eval_every and the
+ * run length are all in real steps.
+ */
+public final class OffPolicyTrainer {
+
+    /** Tells which agent steps were real environment steps (always, except on an augmented MDP). */
+    public interface AgentStepCounter {
+        boolean lastStepWasReal();
+    }
+
+    private final Config cfg;
+    private final Env env, evalEnv;
+    private final StochasticPolicy policy;
+    private final Sac sac;
+    private final ReplayBuffer buffer;
+    private final Rng actRng, learnRng;
+    private final boolean randomWarmup;
+    private final float gammaPerAgentStep;
+    private final boolean discountOnlyAtRealSteps;
+    private final TrainingListener listener;
+    private final Evaluator evaluator = new Evaluator();
+    private final Graph actGraph = new Graph();
+
+    private long envSteps, agentSteps, gradSteps;
+    private double gradCredit;
+    private double lastEvalMean = Double.NaN, lastEvalStd = Double.NaN;
+    private double[] obs;
+
+    public OffPolicyTrainer(Config cfg, Env env, Env evalEnv, StochasticPolicy policy, Sac sac, Rng rng,
+                            boolean randomWarmup, float gammaPerAgentStep, boolean discountOnlyAtRealSteps,
+                            TrainingListener listener) {
+        this.cfg = cfg;
+        this.env = env;
+        this.evalEnv = evalEnv;
+        this.policy = policy;
+        this.sac = sac;
+        this.randomWarmup = randomWarmup;
+        this.gammaPerAgentStep = gammaPerAgentStep;
+        this.discountOnlyAtRealSteps = discountOnlyAtRealSteps;
+        this.listener = listener;
+        this.actRng = rng.split();
+        this.learnRng = rng.split();
+        int capacity = (int) Math.min(cfg.getInt("buffer_size"), Math.max(1L, cfg.getLong("steps") * agentStepsPerEnvStep()));
+        buffer = new ReplayBuffer(capacity, policy.observationDim(), policy.actionDim(), cfg.getInt("batch_size"));
+    }
+
+    private int agentStepsPerEnvStep() {
+        return env.unwrap(AgentStepCounter.class).isPresent() ? cfg.getInt("diffusion_steps") : 1;
+    }
+
+    public TrainingResult run() {
+        long totalSteps = cfg.getLong("steps");
+        long evalEvery = cfg.getLong("eval_every");
+        long learningStarts = cfg.getLong("learning_starts");
+        double utd = cfg.getDouble("utd");
+        long seed = cfg.getLong("seed");
+        int evalEpisodes = cfg.getInt("eval_episodes");
+        var counter = env.unwrap(AgentStepCounter.class);
+        var stats = env.unwrap(RecordEpisodeStatistics.class).orElseThrow(
+                () -> new IllegalStateException("training env needs RecordEpisodeStatistics"));
+
+        long start = System.nanoTime();
+        long learningStartNanos = 0, learningStartSteps = 0;
+        float[] s = new float[policy.observationDim()], a = new float[policy.actionDim()];
+        float[] s2 = new float[policy.observationDim()];
+        double[] action = new double[policy.actionDim()];
+        obs = env.reset(seed);
+        while (envSteps < totalSteps) {
+            boolean warmup = envSteps < learningStarts;
+            if (warmup && randomWarmup) {
+                for (int i = 0; i < action.length; i++) action[i] = actRng.uniform(-1, 1);
+            } else {
+                sampleAction(obs, action);
+            }
+            StepResult r = env.step(action);
+            agentSteps++;
+            boolean real = counter.map(AgentStepCounter::lastStepWasReal).orElse(true);
+            toFloat(obs, s);
+            toFloat(action, a);
+            toFloat(r.observation(), s2);
+            float discount = r.terminated() ? 0f
+                    : (discountOnlyAtRealSteps && !real) ? 1f : gammaPerAgentStep;
+            buffer.add(s, a, r.reward(), s2, discount);
+            obs = r.done() ? env.reset() : r.observation();
+            if (!real) continue;
+
+            envSteps++;
+            if (envSteps >= learningStarts && buffer.size() >= cfg.getInt("batch_size")) {
+                if (learningStartNanos == 0) {
+                    learningStartNanos = System.nanoTime();
+                    learningStartSteps = envSteps;
+                }
+                gradCredit += utd;
+                while (gradCredit >= 1) {
+                    Sac.Losses l = sac.update(buffer.sample(learnRng), learnRng);
+                    gradCredit -= 1;
+                    gradSteps++;
+                    if (!Float.isFinite(l.criticLoss()) || !Float.isFinite(l.actorLoss())) {
+                        throw new TrainingDivergedException("non-finite loss at env step " + envSteps + " (critic "
+                                + l.criticLoss() + ", actor " + l.actorLoss() + ", alpha " + l.alpha() + ")");
+                    }
+                }
+            }
+            double wall = (System.nanoTime() - start) / 1e9;
+            if (r.done()) {
+                listener.onEpisode(new TrainingListener.Episode(envSteps, wall, stats.lastEpisodeReturn(),
+                        stats.lastEpisodeLength(), sac.lastLosses(), envSteps / Math.max(wall, 1e-9)));
+            }
+            if (envSteps % evalEvery == 0 || envSteps == totalSteps) {
+                Evaluator.Stats e = evaluator.evaluate(evalEnv, policy, evalEpisodes, seed + 1_000_003L);
+                lastEvalMean = e.mean();
+                lastEvalStd = e.std();
+                listener.onEvaluation(new TrainingListener.Evaluation(envSteps, (System.nanoTime() - start) / 1e9,
+                        e.mean(), e.std(), e.episodes()));
+            }
+            if ((envSteps & 63) == 0 || envSteps == totalSteps) {
+                listener.onProgress(envSteps, totalSteps, wall, lastEvalMean);
+            }
+        }
+        double wall = (System.nanoTime() - start) / 1e9;
+        double learnSps = learningStartNanos == 0 ? Double.NaN
+                : (envSteps - learningStartSteps) / Math.max(1e-9, (System.nanoTime() - learningStartNanos) / 1e9);
+        return new TrainingResult(cfg.getString("algo"), cfg.getString("env"), seed, envSteps, agentSteps, gradSteps,
+                wall, envSteps / wall, learnSps, lastEvalMean, lastEvalStd, cfg.getInt("threads"));
+    }
+
+    private void sampleAction(double[] o, double[] out) {
+        actGraph.reset();
+        actGraph.setGradEnabled(false);
+        Tensor ot = actGraph.input(1, o.length);
+        for (int i = 0; i < o.length; i++) ot.data[i] = (float) o[i];
+        Tensor noise = actGraph.input(1, policy.noiseDim());
+        actRng.fillGaussian(noise.data, 0, noise.size());
+        Tensor act = policy.sample(actGraph, ot, noise).action();
+        for (int i = 0; i < out.length; i++) out[i] = act.data[i];
+    }
+
+    private static void toFloat(double[] src, float[] dst) {
+        for (int i = 0; i < dst.length; i++) dst[i] = (float) src[i];
+    }
+
+    public long envSteps() { return envSteps; }
+    public long gradSteps() { return gradSteps; }
+}

@@ -1,0 +1,73 @@
+package org.dmerl.algo;
+
+import org.dmerl.tensor.Rng;
+import org.dmerl.tensor.Tensor;
+
+/**
+ * A ring buffer of transitions (s, a, r, s', discount) in flat float arrays. {@code discount} multiplies the
+ * bootstrapped value: 0 when the episode terminated, else γ (a time-limit truncation keeps bootstrapping from the
+ * stored final observation; on the diffusion-augmented MDP it may be 1 at sub-steps).
+ */
+public final class ReplayBuffer {
+
+    public record Batch(Tensor obs, Tensor actions, Tensor rewards, Tensor nextObs, Tensor discount) {}
+
+    private final int capacity, obsDim, actDim;
+    final float[] obs, actions, rewards, nextObs, discount;
+    private int size, next;
+    private final Batch batch;
+
+    public ReplayBuffer(int capacity, int obsDim, int actDim, int batchSize) {
+        this.capacity = capacity;
+        this.obsDim = obsDim;
+        this.actDim = actDim;
+        long bytes = 4L * capacity * (2L * obsDim + actDim + 2);
+        if (bytes > Runtime.getRuntime().maxMemory() * 0.8) {
+            throw new IllegalArgumentException("replay buffer of " + capacity + " transitions needs " + (bytes >> 20)
+                    + " MiB, more than the JVM's heap allows; lower buffer_size or raise -Xmx");
+        }
+        obs = new float[capacity * obsDim];
+        actions = new float[capacity * actDim];
+        rewards = new float[capacity];
+        nextObs = new float[capacity * obsDim];
+        discount = new float[capacity];
+        batch = new Batch(Tensor.zeros(batchSize, obsDim), Tensor.zeros(batchSize, actDim), Tensor.zeros(batchSize, 1),
+                Tensor.zeros(batchSize, obsDim), Tensor.zeros(batchSize, 1));
+    }
+
+    public void add(float[] s, float[] a, double r, float[] s2, float discountFactor) {
+        System.arraycopy(s, 0, obs, next * obsDim, obsDim);
+        System.arraycopy(a, 0, actions, next * actDim, actDim);
+        rewards[next] = (float) r;
+        System.arraycopy(s2, 0, nextObs, next * obsDim, obsDim);
+        discount[next] = discountFactor;
+        next = (next + 1) % capacity;
+        size = Math.min(size + 1, capacity);
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Samples with replacement into reused batch tensors. */
+    public Batch sample(Rng rng) {
+        if (size == 0) throw new IllegalStateException("cannot sample from an empty replay buffer");
+        int n = batch.obs().rows();
+        for (int i = 0; i < n; i++) {
+            int j = rng.nextInt(size);
+            System.arraycopy(obs, j * obsDim, batch.obs().data, i * obsDim, obsDim);
+            System.arraycopy(actions, j * actDim, batch.actions().data, i * actDim, actDim);
+            batch.rewards().data[i] = rewards[j];
+            System.arraycopy(nextObs, j * obsDim, batch.nextObs().data, i * obsDim, obsDim);
+            batch.discount().data[i] = discount[j];
+        }
+        return batch;
+    }
+
+    int nextIndex() { return next; }
+    void restoreCursor(int size, int next) { this.size = size; this.next = next; }
+}

@@ -1,0 +1,141 @@
+package org.dmerl.algo;
+
+import java.util.List;
+
+import org.dmerl.nn.Module;
+import org.dmerl.policy.StochasticPolicy;
+import org.dmerl.tensor.Adam;
+import org.dmerl.tensor.Graph;
+import org.dmerl.tensor.Rng;
+import org.dmerl.tensor.Tensor;
+
+/**
+ * Soft actor-critic (Haarnoja et al. 2018, v2: twin critics, target networks, learned temperature).
+ *
+ * <p>The same learner runs DiffSAC: on the diffusion-augmented MDP the policy is one diffusion kernel step, its
+ * {@code logProb} is the one-step log ratio l_k, and the entropy estimate is scaled by K (spec §1.2). Nothing here
+ * knows which policy it trains.
+ */
+public final class Sac {
+
+    /** What one update measured. */
+    public record Losses(float criticLoss, float actorLoss, float alpha, float alphaLoss, float entropy) {}
+
+    private final StochasticPolicy actor;
+    private final TwinCritic critic, criticTarget;
+    private final Adam actorOpt, criticOpt, alphaOpt;
+    private final Tensor logAlpha = Tensor.param("log_alpha", 1, 1);
+    private final boolean autotune;
+    private final float targetEntropy, entropyScale;
+    private final float tau;
+    private final Graph targetGraph = new Graph(), criticGraph = new Graph(), actorGraph = new Graph();
+    private final int batchSize;
+    private Losses last = new Losses(Float.NaN, Float.NaN, Float.NaN, Float.NaN, Float.NaN);
+
+    /**
+     * @param targetEntropy H̄ in the temperature loss (−|A| for SAC)
+     * @param entropyScale  factor turning the batch mean of logProb into a per-action entropy estimate (1 for SAC, K
+     *                      for one-step diffusion log ratios)
+     */
+    public Sac(StochasticPolicy actor, TwinCritic critic, TwinCritic criticTarget, int batchSize, float actorLr,
+               float criticLr, float alphaLr, float initialAlpha, boolean autotune, float targetEntropy,
+               float entropyScale, float tau) {
+        this.actor = actor;
+        this.critic = critic;
+        this.criticTarget = criticTarget;
+        this.batchSize = batchSize;
+        this.autotune = autotune;
+        this.targetEntropy = targetEntropy;
+        this.entropyScale = entropyScale;
+        this.tau = tau;
+        criticTarget.copyFrom(critic);
+        criticTarget.setRequiresGrad(false);
+        actorOpt = new Adam(actor.parameters(), actorLr);
+        criticOpt = new Adam(critic.parameters(), criticLr);
+        alphaOpt = new Adam(List.of(logAlpha), alphaLr);
+        logAlpha.data[0] = (float) Math.log(initialAlpha);
+        logAlpha.touch();
+    }
+
+    public float alpha() {
+        return (float) Math.exp(logAlpha.data[0]);
+    }
+
+    public Losses lastLosses() {
+        return last;
+    }
+
+    /** One gradient step of critics, actor, temperature and targets on a replay batch. */
+    public Losses update(ReplayBuffer.Batch batch, Rng rng) {
+        float alpha = alpha();
+
+        // Soft Bellman target: y = r + discount·(min Q'(s', a') − α log π(a'|s')), a' ~ π(·|s')
+        Graph tg = targetGraph;
+        tg.reset();
+        tg.setGradEnabled(false);
+        Tensor nextNoise = noise(tg, rng);
+        StochasticPolicy.Sample next = actor.sample(tg, batch.nextObs(), nextNoise);
+        Tensor minQNext = criticTarget.min(tg, batch.nextObs(), next.action());
+        Tensor softNext = tg.sub(minQNext, tg.mulScalar(next.logProb(), alpha));
+        Tensor qTarget = tg.add(batch.rewards(), tg.mul(batch.discount(), softNext));
+
+        // Critic: MSE of both heads to the target
+        Graph cg = criticGraph;
+        cg.reset();
+        TwinCritic.Values q = critic.forward(cg, batch.obs(), batch.actions());
+        Tensor criticLoss = cg.add(cg.mean(cg.square(cg.sub(q.q1(), qTarget))),
+                cg.mean(cg.square(cg.sub(q.q2(), qTarget))));
+        criticOpt.zeroGrad();
+        cg.backward(criticLoss);
+        criticOpt.step();
+
+        // Actor: minimise α log π(a|s) − min Q(s, a) with the critics frozen
+        Graph ag = actorGraph;
+        ag.reset();
+        critic.setRequiresGrad(false);
+        Tensor noise = noise(ag, rng);
+        StochasticPolicy.Sample pi = actor.sample(ag, batch.obs(), noise);
+        Tensor minQ = critic.min(ag, batch.obs(), pi.action());
+        Tensor actorLoss = ag.mean(ag.sub(ag.mulScalar(pi.logProb(), alpha), minQ));
+        actorOpt.zeroGrad();
+        ag.backward(actorLoss);
+        actorOpt.step();
+        critic.setRequiresGrad(true);
+
+        // Temperature: d/d(log α) of −log α·(Ĥ_target − Ĥ) with Ĥ = −scale·mean(log π)
+        float meanLogProb = mean(pi.logProb());
+        float entropy = -entropyScale * meanLogProb;
+        float alphaLoss = logAlpha.data[0] * (entropy - targetEntropy);
+        if (autotune) {
+            logAlpha.grad[0] = entropy - targetEntropy;
+            alphaOpt.step();
+        }
+
+        criticTarget.polyakFrom(critic, tau);
+
+        last = new Losses(criticLoss.item(), actorLoss.item(), alpha, alphaLoss, entropy);
+        return last;
+    }
+
+    private Tensor noise(Graph g, Rng rng) {
+        Tensor eps = g.input(batchSize, actor.noiseDim());
+        rng.fillGaussian(eps.data, 0, eps.size());
+        return eps;
+    }
+
+    private static float mean(Tensor t) {
+        double s = 0;
+        for (int i = 0; i < t.size(); i++) s += t.data[i];
+        return (float) (s / t.size());
+    }
+
+    public StochasticPolicy actor() { return actor; }
+    public TwinCritic critic() { return critic; }
+    public TwinCritic criticTarget() { return criticTarget; }
+    public Tensor logAlpha() { return logAlpha; }
+    public List<Adam> optimizers() { return List.of(actorOpt, criticOpt, alphaOpt); }
+
+    public List<Module> modules() {
+        return List.of(actor, critic, criticTarget);
+    }
+}

@@ -1,0 +1,65 @@
+package org.dmerl.algo;
+
+import org.dmerl.env.Env;
+import org.dmerl.env.EnvRegistry;
+import org.dmerl.env.NormalizeObservation;
+import org.dmerl.env.RecordEpisodeStatistics;
+import org.dmerl.env.RescaleAction;
+import org.dmerl.policy.StochasticPolicy;
+import org.dmerl.tensor.Parallel;
+import org.dmerl.tensor.Rng;
+
+/** Assembles a training run from a config: environments, policy, learner, loop. */
+public final class Training {
+
+    private Training() {}
+
+    /** Validates the config; throws IllegalArgumentException naming every problem. */
+    public static void validate(Config cfg) {
+        Agents.checkAlgorithm(cfg.getString("algo"));
+        EnvRegistry.spec(cfg.getString("env"));
+        var problems = cfg.problems();
+        if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
+    }
+
+    /** The training or evaluation env: registry env, actions rescaled to [−1, 1], optional obs normalisation. */
+    public static Env makeEnv(Config cfg) {
+        Env env = new RescaleAction(EnvRegistry.make(cfg.getString("env")));
+        if (cfg.getBool("normalize_obs")) env = new NormalizeObservation(env);
+        return env;
+    }
+
+    public static TrainingResult run(Config cfg, TrainingListener listener) {
+        validate(cfg);
+        Parallel.setThreads(cfg.getInt("threads"));
+        Rng root = new Rng(cfg.getLong("seed"));
+        Rng initRng = root.split();
+        Env env = new RecordEpisodeStatistics(makeEnv(cfg));
+        Env evalEnv = makeEnv(cfg);
+        try (env; evalEnv) {
+            int obsDim = env.observationSpace().dim(), actDim = env.actionSpace().dim();
+            String algo = cfg.getString("algo");
+            StochasticPolicy policy;
+            float targetEntropy, entropyScale, gammaPerStep;
+            boolean randomWarmup;
+            switch (algo) {
+                case "sac" -> {
+                    policy = Agents.gaussianPolicy(cfg, obsDim, actDim, initRng);
+                    targetEntropy = (float) (-cfg.getDouble("target_entropy_scale") * actDim);
+                    entropyScale = 1f;
+                    gammaPerStep = cfg.getFloat("gamma");
+                    randomWarmup = true;
+                }
+                default -> throw new IllegalArgumentException("algorithm '" + algo + "' is not available yet");
+            }
+            TwinCritic critic = Agents.critic(cfg, "critic", policy.observationDim(), policy.actionDim(), initRng);
+            TwinCritic target = Agents.critic(cfg, "critic_target", policy.observationDim(), policy.actionDim(), initRng);
+            Sac sac = new Sac(policy, critic, target, cfg.getInt("batch_size"), cfg.getFloat("actor_lr"),
+                    cfg.getFloat("critic_lr"), cfg.getFloat("alpha_lr"), cfg.getFloat("alpha"), cfg.getBool("autotune"),
+                    targetEntropy, entropyScale, cfg.getFloat("tau"));
+            OffPolicyTrainer trainer = new OffPolicyTrainer(cfg, env, evalEnv, policy, sac, root, randomWarmup,
+                    gammaPerStep, cfg.getBool("env_time_discounting"), listener);
+            return trainer.run();
+        }
+    }
+}

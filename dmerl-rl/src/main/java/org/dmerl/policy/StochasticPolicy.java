@@ -1,0 +1,31 @@
+package org.dmerl.policy;
+
+import org.dmerl.nn.Module;
+import org.dmerl.tensor.Graph;
+import org.dmerl.tensor.Tensor;
+
+/**
+ * A policy that samples actions by reparameterisation and reports the log-density term that maximum-entropy RL
+ * needs: log π(a|s) for a Gaussian policy, the one-step log ratio l_k for one diffusion kernel step.
+ *
+ * <p>Noise comes in as a tensor filled by the caller from its own RNG, so every draw is reproducible and the
+ * learner decides how randomness is split between acting and learning.
+ */
+public interface StochasticPolicy extends Module {
+
+    /** A reparameterised action with its log-density term, both on the graph. */
+    record Sample(Tensor action, Tensor logProb) {}
+
+    int observationDim();
+
+    int actionDim();
+
+    /** Standard-normal values needed per row by {@link #sample}. */
+    int noiseDim();
+
+    /** Samples rows of actions for rows of observations; {@code noise} is [B, noiseDim] of N(0, 1). */
+    Sample sample(Graph g, Tensor obs, Tensor noise);
+
+    /** The deterministic action used at evaluation. */
+    Tensor deterministic(Graph g, Tensor obs);
+}

@@ -1,0 +1,123 @@
+package org.dmerl.tensor;
+
+import java.util.List;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Adam with bias correction (Kingma and Ba 2015), as in PyTorch's default (eps added outside the square root). */
+public final class Adam {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private final List<Tensor> params;
+    private final float[][] m, v;
+    private float lr;
+    private final float beta1, beta2, eps;
+    private long step;
+
+    public Adam(List<Tensor> params, float lr) {
+        this(params, lr, 0.9f, 0.999f, 1e-8f);
+    }
+
+    public Adam(List<Tensor> params, float lr, float beta1, float beta2, float eps) {
+        if (!(lr > 0)) throw new IllegalArgumentException("learning rate must be positive, got " + lr);
+        this.params = List.copyOf(params);
+        this.lr = lr;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        m = new float[this.params.size()][];
+        v = new float[this.params.size()][];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = new float[this.params.get(i).size()];
+            v[i] = new float[this.params.get(i).size()];
+        }
+    }
+
+    public List<Tensor> params() {
+        return params;
+    }
+
+    public void zeroGrad() {
+        for (Tensor p : params) p.zeroGrad();
+    }
+
+    public void setLearningRate(float value) {
+        lr = value;
+    }
+
+    public float learningRate() {
+        return lr;
+    }
+
+    public long stepCount() {
+        return step;
+    }
+
+    /** One update from the accumulated gradients. */
+    public void step() {
+        step++;
+        float c1 = (float) (1 - Math.pow(beta1, step));
+        float c2 = (float) (1 - Math.pow(beta2, step));
+        float stepSize = lr / c1;
+        float invSqrtC2 = (float) (1 / Math.sqrt(c2));
+        for (int p = 0; p < params.size(); p++) {
+            Tensor t = params.get(p);
+            float[] w = t.data, g = t.grad, mp = m[p], vp = v[p];
+            int n = t.size(), i = 0, upper = S.loopBound(n);
+            for (; i < upper; i += S.length()) {
+                FloatVector gv = FloatVector.fromArray(S, g, i);
+                FloatVector mv = FloatVector.fromArray(S, mp, i).mul(beta1).add(gv.mul(1 - beta1));
+                FloatVector vv = FloatVector.fromArray(S, vp, i).mul(beta2).add(gv.mul(gv).mul(1 - beta2));
+                mv.intoArray(mp, i);
+                vv.intoArray(vp, i);
+                FloatVector denom = vv.lanewise(VectorOperators.SQRT).mul(invSqrtC2).add(eps);
+                FloatVector.fromArray(S, w, i).sub(mv.div(denom).mul(stepSize)).intoArray(w, i);
+            }
+            for (; i < n; i++) {
+                mp[i] = beta1 * mp[i] + (1 - beta1) * g[i];
+                vp[i] = beta2 * vp[i] + (1 - beta2) * g[i] * g[i];
+                w[i] -= stepSize * mp[i] / ((float) Math.sqrt(vp[i]) * invSqrtC2 + eps);
+            }
+            t.touch();
+        }
+    }
+
+    /** Optimiser state for checkpoints: step count, then first and second moments per parameter. */
+    public float[][] moments() {
+        float[][] out = new float[2 * m.length][];
+        for (int i = 0; i < m.length; i++) {
+            out[2 * i] = m[i];
+            out[2 * i + 1] = v[i];
+        }
+        return out;
+    }
+
+    public void setStepCount(long value) {
+        step = value;
+    }
+
+    /** Scales all gradients so that their global L2 norm is at most {@code maxNorm}; returns the norm before. */
+    public static float clipGradNorm(List<Tensor> params, float maxNorm) {
+        double sq = 0;
+        for (Tensor p : params) {
+            float[] g = p.grad;
+            for (int i = 0, n = p.size(); i < n; i++) sq += (double) g[i] * g[i];
+        }
+        float norm = (float) Math.sqrt(sq);
+        if (norm > maxNorm) {
+            float scale = maxNorm / (norm + 1e-6f);
+            for (Tensor p : params) {
+                float[] g = p.grad;
+                for (int i = 0, n = p.size(); i < n; i++) g[i] *= scale;
+            }
+        }
+        return norm;
+    }
+
+    public float clipGradNorm(float maxNorm) {
+        return clipGradNorm(params, maxNorm);
+    }
+}

@@ -1,0 +1,679 @@
+package org.dmerl.tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Reverse-mode automatic differentiation on a tape.
+ *
+ * <p>Every op returns a node that the graph owns. A pass starts with {@link #reset()}; the graph then hands out the
+ * same node objects and buffers, in the same order, as in its previous pass, so a training loop that repeats the same
+ * computation allocates nothing in steady state. Nodes from an earlier pass are invalid after {@code reset()}.
+ *
+ * <p>Binary elementwise ops broadcast a side whose rows (or cols) equal 1 over the other side's rows (or cols).
+ * Nodes whose operands need no gradient, and all nodes made while {@link #setGradEnabled gradients are off}, are
+ * not taped.
+ */
+public final class Graph {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
+    private static final float GELU_C = 0.044715f;
+
+    private final List<Tensor> pool = new ArrayList<>();
+    private final List<Tensor> tape = new ArrayList<>();
+    private int next;
+    private boolean gradEnabled = true;
+
+    /** Starts a new pass: nodes of the previous pass will be reused. */
+    public void reset() {
+        next = 0;
+        tape.clear();
+        gradEnabled = true;
+    }
+
+    public void setGradEnabled(boolean enabled) {
+        gradEnabled = enabled;
+    }
+
+    public boolean gradEnabled() {
+        return gradEnabled;
+    }
+
+    /** Number of nodes the graph has allocated so far (for allocation tests). */
+    public int poolSize() {
+        return pool.size();
+    }
+
+    private Tensor node(int rows, int cols, Op op, Tensor a, Tensor b) {
+        Tensor t;
+        int n = rows * cols;
+        if (next < pool.size()) {
+            t = pool.get(next);
+            if (t.data.length < n) t.data = new float[n];
+            t.rows = rows;
+            t.cols = cols;
+        } else {
+            t = new Tensor(rows, cols, null);
+            pool.add(t);
+        }
+        next++;
+        t.op = op;
+        t.a = a;
+        t.b = b;
+        t.parts = null;
+        t.requiresGrad = gradEnabled && ((a != null && a.requiresGrad) || (b != null && b.requiresGrad));
+        if (t.requiresGrad) {
+            if (t.grad == null || t.grad.length < n) t.grad = new float[t.data.length];
+            tape.add(t);
+        }
+        return t;
+    }
+
+    private static float[] ensure(float[] buf, int n) {
+        return buf == null || buf.length < n ? new float[n] : buf;
+    }
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /** x[B, in] · w[in, out]. */
+    public Tensor matmul(Tensor x, Tensor w) {
+        if (x.cols != w.rows) {
+            throw new IllegalArgumentException("matmul shape mismatch: " + x.shape() + " · " + w.shape());
+        }
+        Tensor y = node(x.rows, w.cols, Op.MATMUL, x, w);
+        Arrays.fill(y.data, 0, y.size(), 0f);
+        Gemm.gemm(x.rows, w.cols, x.cols, x.data, 0, x.cols, 1, w.data, 0, w.cols, y.data, 0, w.cols);
+        return y;
+    }
+
+    /** x · w + b with b of shape [1, out]. */
+    public Tensor linear(Tensor x, Tensor w, Tensor b) {
+        return add(matmul(x, w), b);
+    }
+
+    // ---------------------------------------------------------------- binary elementwise with broadcasting
+
+    public Tensor add(Tensor a, Tensor b) { return binary(Op.ADD, a, b); }
+    public Tensor sub(Tensor a, Tensor b) { return binary(Op.SUB, a, b); }
+    public Tensor mul(Tensor a, Tensor b) { return binary(Op.MUL, a, b); }
+    public Tensor div(Tensor a, Tensor b) { return binary(Op.DIV, a, b); }
+    /** Elementwise minimum; the gradient goes to the smaller side (to {@code a} on ties). */
+    public Tensor min(Tensor a, Tensor b) { return binary(Op.MIN, a, b); }
+
+    private static int outDim(int x, int y, String what, Tensor a, Tensor b, Op op) {
+        if (x == y || y == 1) return x;
+        if (x == 1) return y;
+        throw new IllegalArgumentException(op.name().toLowerCase() + ": cannot broadcast " + a.shape() + " with "
+                + b.shape() + " (" + what + ")");
+    }
+
+    private Tensor binary(Op op, Tensor a, Tensor b) {
+        int rows = outDim(a.rows, b.rows, "rows", a, b, op);
+        int cols = outDim(a.cols, b.cols, "cols", a, b, op);
+        Tensor y = node(rows, cols, op, a, b);
+        float[] ad = a.data, bd = b.data, yd = y.data;
+        if (a.rows == rows && a.cols == cols && b.rows == rows && b.cols == cols) {
+            int n = rows * cols;
+            switch (op) {
+                case ADD -> { for (int i = 0; i < n; i++) yd[i] = ad[i] + bd[i]; }
+                case SUB -> { for (int i = 0; i < n; i++) yd[i] = ad[i] - bd[i]; }
+                case MUL -> { for (int i = 0; i < n; i++) yd[i] = ad[i] * bd[i]; }
+                case DIV -> { for (int i = 0; i < n; i++) yd[i] = ad[i] / bd[i]; }
+                case MIN -> { for (int i = 0; i < n; i++) yd[i] = Math.min(ad[i], bd[i]); }
+                default -> throw new AssertionError(op);
+            }
+            return y;
+        }
+        int ars = a.rows == 1 ? 0 : a.cols, acs = a.cols == 1 ? 0 : 1;
+        int brs = b.rows == 1 ? 0 : b.cols, bcs = b.cols == 1 ? 0 : 1;
+        for (int r = 0; r < rows; r++) {
+            int ia = r * ars, ib = r * brs, iy = r * cols;
+            for (int c = 0; c < cols; c++, ia += acs, ib += bcs) {
+                float x = ad[ia], z = bd[ib];
+                yd[iy + c] = switch (op) {
+                    case ADD -> x + z;
+                    case SUB -> x - z;
+                    case MUL -> x * z;
+                    case DIV -> x / z;
+                    case MIN -> Math.min(x, z);
+                    default -> throw new AssertionError(op);
+                };
+            }
+        }
+        return y;
+    }
+
+    private static void binaryBackward(Tensor y) {
+        Tensor a = y.a, b = y.b;
+        float[] g = y.grad, ad = a.data, bd = b.data;
+        float[] ga = a.requiresGrad ? a.grad : null, gb = b.requiresGrad ? b.grad : null;
+        int rows = y.rows, cols = y.cols;
+        int ars = a.rows == 1 ? 0 : a.cols, acs = a.cols == 1 ? 0 : 1;
+        int brs = b.rows == 1 ? 0 : b.cols, bcs = b.cols == 1 ? 0 : 1;
+        for (int r = 0; r < rows; r++) {
+            int ia = r * ars, ib = r * brs, iy = r * cols;
+            for (int c = 0; c < cols; c++, ia += acs, ib += bcs) {
+                float d = g[iy + c];
+                switch (y.op) {
+                    case ADD -> {
+                        if (ga != null) ga[ia] += d;
+                        if (gb != null) gb[ib] += d;
+                    }
+                    case SUB -> {
+                        if (ga != null) ga[ia] += d;
+                        if (gb != null) gb[ib] -= d;
+                    }
+                    case MUL -> {
+                        if (ga != null) ga[ia] += d * bd[ib];
+                        if (gb != null) gb[ib] += d * ad[ia];
+                    }
+                    case DIV -> {
+                        float inv = 1f / bd[ib];
+                        if (ga != null) ga[ia] += d * inv;
+                        if (gb != null) gb[ib] -= d * ad[ia] * inv * inv;
+                    }
+                    case MIN -> {
+                        if (ad[ia] <= bd[ib]) {
+                            if (ga != null) ga[ia] += d;
+                        } else if (gb != null) {
+                            gb[ib] += d;
+                        }
+                    }
+                    default -> throw new AssertionError(y.op);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- scalar ops
+
+    public Tensor addScalar(Tensor x, float c) {
+        Tensor y = node(x.rows, x.cols, Op.ADD_SCALAR, x, null);
+        y.s0 = c;
+        int n = x.size();
+        for (int i = 0; i < n; i++) y.data[i] = x.data[i] + c;
+        return y;
+    }
+
+    public Tensor mulScalar(Tensor x, float c) {
+        Tensor y = node(x.rows, x.cols, Op.MUL_SCALAR, x, null);
+        y.s0 = c;
+        int n = x.size();
+        for (int i = 0; i < n; i++) y.data[i] = x.data[i] * c;
+        return y;
+    }
+
+    public Tensor neg(Tensor x) {
+        return mulScalar(x, -1f);
+    }
+
+    /** Clamps to [lo, hi]; the gradient passes where lo ≤ x ≤ hi. */
+    public Tensor clamp(Tensor x, float lo, float hi) {
+        if (!(lo <= hi)) throw new IllegalArgumentException("clamp: lo " + lo + " > hi " + hi);
+        Tensor y = node(x.rows, x.cols, Op.CLAMP, x, null);
+        y.s0 = lo;
+        y.s1 = hi;
+        int n = x.size();
+        for (int i = 0; i < n; i++) y.data[i] = Math.max(lo, Math.min(hi, x.data[i]));
+        return y;
+    }
+
+    /** The same values, cut off from the tape (stop-gradient). */
+    public Tensor detach(Tensor x) {
+        boolean saved = gradEnabled;
+        gradEnabled = false;
+        Tensor y = node(x.rows, x.cols, Op.DETACH, null, null);
+        gradEnabled = saved;
+        System.arraycopy(x.data, 0, y.data, 0, x.size());
+        return y;
+    }
+
+    /** A graph-owned constant input of the given shape (values to be written by the caller). */
+    public Tensor input(int rows, int cols) {
+        if (rows <= 0 || cols <= 0) throw new IllegalArgumentException("bad shape [" + rows + ", " + cols + "]");
+        boolean saved = gradEnabled;
+        gradEnabled = false;
+        Tensor y = node(rows, cols, Op.LEAF, null, null);
+        gradEnabled = saved;
+        return y;
+    }
+
+    /** A graph-owned constant filled with {@code value}. */
+    public Tensor full(int rows, int cols, float value) {
+        Tensor y = input(rows, cols);
+        Arrays.fill(y.data, 0, rows * cols, value);
+        return y;
+    }
+
+    // ---------------------------------------------------------------- unary elementwise
+
+    public Tensor relu(Tensor x) { return unary(Op.RELU, x); }
+    public Tensor tanh(Tensor x) { return unary(Op.TANH, x); }
+    /** GELU, tanh approximation (as Flax's default and PyTorch's approximate='tanh'). */
+    public Tensor gelu(Tensor x) { return unary(Op.GELU, x); }
+    public Tensor silu(Tensor x) { return unary(Op.SILU, x); }
+    public Tensor mish(Tensor x) { return unary(Op.MISH, x); }
+    public Tensor exp(Tensor x) { return unary(Op.EXP, x); }
+    public Tensor log(Tensor x) { return unary(Op.LOG, x); }
+    public Tensor softplus(Tensor x) { return unary(Op.SOFTPLUS, x); }
+    public Tensor square(Tensor x) { return unary(Op.SQUARE, x); }
+    public Tensor sqrt(Tensor x) { return unary(Op.SQRT, x); }
+    public Tensor sigmoid(Tensor x) { return unary(Op.SIGMOID, x); }
+    public Tensor sin(Tensor x) { return unary(Op.SIN, x); }
+    public Tensor cos(Tensor x) { return unary(Op.COS, x); }
+
+    private Tensor unary(Op op, Tensor x) {
+        Tensor y = node(x.rows, x.cols, op, x, null);
+        int n = x.size();
+        float[] in = x.data, out = y.data;
+        switch (op) {
+            case RELU -> { for (int i = 0; i < n; i++) out[i] = Math.max(in[i], 0f); }
+            case TANH -> vectorTanh(in, out, n);
+            case GELU -> vectorGelu(in, out, n);
+            case SILU -> { for (int i = 0; i < n; i++) out[i] = in[i] * sigmoid(in[i]); }
+            case MISH -> { for (int i = 0; i < n; i++) out[i] = in[i] * VecMath.tanh(softplus(in[i])); }
+            case EXP -> vectorExp(in, out, n);
+            case LOG -> { for (int i = 0; i < n; i++) out[i] = (float) Math.log(in[i]); }
+            case SOFTPLUS -> { for (int i = 0; i < n; i++) out[i] = softplus(in[i]); }
+            case SQUARE -> { for (int i = 0; i < n; i++) out[i] = in[i] * in[i]; }
+            case SQRT -> { for (int i = 0; i < n; i++) out[i] = (float) Math.sqrt(in[i]); }
+            case SIGMOID -> { for (int i = 0; i < n; i++) out[i] = sigmoid(in[i]); }
+            case SIN -> { for (int i = 0; i < n; i++) out[i] = (float) Math.sin(in[i]); }
+            case COS -> { for (int i = 0; i < n; i++) out[i] = (float) Math.cos(in[i]); }
+            default -> throw new AssertionError(op);
+        }
+        return y;
+    }
+
+    private static void unaryBackward(Tensor y) {
+        Tensor x = y.a;
+        int n = y.size();
+        float[] g = y.grad, in = x.data, out = y.data, gx = x.grad;
+        switch (y.op) {
+            case RELU -> { for (int i = 0; i < n; i++) if (in[i] > 0f) gx[i] += g[i]; }
+            case TANH -> { for (int i = 0; i < n; i++) gx[i] += g[i] * (1f - out[i] * out[i]); }
+            case GELU -> geluBackward(in, g, gx, n);
+            case SILU -> {
+                for (int i = 0; i < n; i++) {
+                    float s = sigmoid(in[i]);
+                    gx[i] += g[i] * s * (1f + in[i] * (1f - s));
+                }
+            }
+            case MISH -> {
+                for (int i = 0; i < n; i++) {
+                    float t = VecMath.tanh(softplus(in[i]));
+                    gx[i] += g[i] * (t + in[i] * (1f - t * t) * sigmoid(in[i]));
+                }
+            }
+            case EXP -> { for (int i = 0; i < n; i++) gx[i] += g[i] * out[i]; }
+            case LOG -> { for (int i = 0; i < n; i++) gx[i] += g[i] / in[i]; }
+            case SOFTPLUS, SIGMOID -> {
+                boolean sp = y.op == Op.SOFTPLUS;
+                for (int i = 0; i < n; i++) {
+                    float s = sp ? sigmoid(in[i]) : out[i];
+                    gx[i] += sp ? g[i] * s : g[i] * s * (1f - s);
+                }
+            }
+            case SQUARE -> { for (int i = 0; i < n; i++) gx[i] += 2f * g[i] * in[i]; }
+            case SQRT -> { for (int i = 0; i < n; i++) gx[i] += g[i] * 0.5f / out[i]; }
+            case SIN -> { for (int i = 0; i < n; i++) gx[i] += g[i] * (float) Math.cos(in[i]); }
+            case COS -> { for (int i = 0; i < n; i++) gx[i] -= g[i] * (float) Math.sin(in[i]); }
+            default -> throw new AssertionError(y.op);
+        }
+    }
+
+    static float sigmoid(float x) {
+        return x >= 0 ? 1f / (1f + (float) Math.exp(-x)) : (float) (Math.exp(x) / (1 + Math.exp(x)));
+    }
+
+    static float softplus(float x) {
+        return Math.max(x, 0f) + (float) Math.log1p(Math.exp(-Math.abs(x)));
+    }
+
+    private static void vectorTanh(float[] in, float[] out, int n) {
+        int i = 0, upper = S.loopBound(n);
+        for (; i < upper; i += L) VecMath.tanh(FloatVector.fromArray(S, in, i)).intoArray(out, i);
+        for (; i < n; i++) out[i] = VecMath.tanh(in[i]);
+    }
+
+    private static void vectorExp(float[] in, float[] out, int n) {
+        int i = 0, upper = S.loopBound(n);
+        for (; i < upper; i += L) VecMath.exp(FloatVector.fromArray(S, in, i)).intoArray(out, i);
+        for (; i < n; i++) out[i] = VecMath.exp(in[i]);
+    }
+
+    private static void vectorGelu(float[] in, float[] out, int n) {
+        int i = 0, upper = S.loopBound(n);
+        for (; i < upper; i += L) {
+            FloatVector x = FloatVector.fromArray(S, in, i);
+            FloatVector inner = x.mul(x).mul(GELU_C).add(1f).mul(x).mul(SQRT_2_OVER_PI);
+            x.mul(0.5f).mul(VecMath.tanh(inner).add(1f)).intoArray(out, i);
+        }
+        for (; i < n; i++) {
+            float x = in[i];
+            out[i] = 0.5f * x * (1f + VecMath.tanh(x * (GELU_C * x * x + 1f) * SQRT_2_OVER_PI));
+        }
+    }
+
+    private static void geluBackward(float[] in, float[] g, float[] gx, int n) {
+        int i = 0, upper = S.loopBound(n);
+        for (; i < upper; i += L) {
+            FloatVector x = FloatVector.fromArray(S, in, i);
+            FloatVector x2 = x.mul(x);
+            FloatVector t = VecMath.tanh(x2.mul(GELU_C).add(1f).mul(x).mul(SQRT_2_OVER_PI));
+            FloatVector dinner = x2.mul(3 * GELU_C).add(1f).mul(SQRT_2_OVER_PI);
+            FloatVector d = t.add(1f).mul(0.5f)
+                    .add(x.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dinner));
+            FloatVector.fromArray(S, g, i).fma(d, FloatVector.fromArray(S, gx, i)).intoArray(gx, i);
+        }
+        for (; i < n; i++) {
+            float x = in[i];
+            float t = VecMath.tanh(x * (GELU_C * x * x + 1f) * SQRT_2_OVER_PI);
+            float d = 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * SQRT_2_OVER_PI * (1f + 3 * GELU_C * x * x);
+            gx[i] += g[i] * d;
+        }
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    /** Sum over the batch (axis 0): [rows, cols] → [1, cols]. */
+    public Tensor sumRows(Tensor x) { return reduce(Op.SUM_ROWS, x, 1f); }
+    /** Sum over features (axis 1): [rows, cols] → [rows, 1]. */
+    public Tensor sumCols(Tensor x) { return reduce(Op.SUM_COLS, x, 1f); }
+    /** Sum of all entries: → [1, 1]. */
+    public Tensor sum(Tensor x) { return reduce(Op.SUM_ALL, x, 1f); }
+    public Tensor meanRows(Tensor x) { return reduce(Op.SUM_ROWS, x, 1f / x.rows); }
+    public Tensor meanCols(Tensor x) { return reduce(Op.SUM_COLS, x, 1f / x.cols); }
+    public Tensor mean(Tensor x) { return reduce(Op.SUM_ALL, x, 1f / x.size()); }
+
+    /** Sum over the given axis (0: over rows, 1: over columns). */
+    public Tensor sum(Tensor x, int axis) {
+        return switch (axis) {
+            case 0 -> sumRows(x);
+            case 1 -> sumCols(x);
+            default -> throw new IllegalArgumentException("axis must be 0 or 1, got " + axis);
+        };
+    }
+
+    public Tensor mean(Tensor x, int axis) {
+        return switch (axis) {
+            case 0 -> meanRows(x);
+            case 1 -> meanCols(x);
+            default -> throw new IllegalArgumentException("axis must be 0 or 1, got " + axis);
+        };
+    }
+
+    private Tensor reduce(Op op, Tensor x, float scale) {
+        int rows = op == Op.SUM_COLS ? x.rows : 1;
+        int cols = op == Op.SUM_ROWS ? x.cols : 1;
+        Tensor y = node(rows, cols, op, x, null);
+        y.s0 = scale;
+        float[] in = x.data, out = y.data;
+        switch (op) {
+            case SUM_ROWS -> {
+                for (int c = 0; c < x.cols; c++) {
+                    double s = 0;
+                    for (int r = 0; r < x.rows; r++) s += in[r * x.cols + c];
+                    out[c] = (float) (s * scale);
+                }
+            }
+            case SUM_COLS -> {
+                for (int r = 0; r < x.rows; r++) {
+                    double s = 0;
+                    int base = r * x.cols;
+                    for (int c = 0; c < x.cols; c++) s += in[base + c];
+                    out[r] = (float) (s * scale);
+                }
+            }
+            case SUM_ALL -> {
+                double s = 0;
+                int n = x.size();
+                for (int i = 0; i < n; i++) s += in[i];
+                out[0] = (float) (s * scale);
+            }
+            default -> throw new AssertionError(op);
+        }
+        return y;
+    }
+
+    private static void reduceBackward(Tensor y) {
+        Tensor x = y.a;
+        float[] g = y.grad, gx = x.grad;
+        float scale = y.s0;
+        for (int r = 0; r < x.rows; r++) {
+            int base = r * x.cols;
+            for (int c = 0; c < x.cols; c++) {
+                float d = switch (y.op) {
+                    case SUM_ROWS -> g[c];
+                    case SUM_COLS -> g[r];
+                    default -> g[0];
+                };
+                gx[base + c] += d * scale;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- shape ops
+
+    /** Concatenates along features: all parts must have the same number of rows. */
+    public Tensor concat(Tensor... parts) {
+        if (parts.length == 0) throw new IllegalArgumentException("concat of nothing");
+        int rows = parts[0].rows, cols = 0;
+        boolean anyGrad = false;
+        for (Tensor p : parts) {
+            if (p.rows != rows) {
+                throw new IllegalArgumentException("concat: row counts differ: " + parts[0].shape() + " vs " + p.shape());
+            }
+            cols += p.cols;
+            anyGrad |= p.requiresGrad;
+        }
+        Tensor y = node(rows, cols, Op.CONCAT, null, null);
+        if (gradEnabled && anyGrad && !y.requiresGrad) {
+            y.requiresGrad = true;
+            if (y.grad == null || y.grad.length < rows * cols) y.grad = new float[y.data.length];
+            tape.add(y);
+        }
+        if (y.parts == null || y.parts.length != parts.length) y.parts = new Tensor[parts.length];
+        System.arraycopy(parts, 0, y.parts, 0, parts.length);
+        int off = 0;
+        for (Tensor p : parts) {
+            for (int r = 0; r < rows; r++) System.arraycopy(p.data, r * p.cols, y.data, r * cols + off, p.cols);
+            off += p.cols;
+        }
+        return y;
+    }
+
+    /** Columns [from, to) of x. */
+    public Tensor slice(Tensor x, int from, int to) {
+        if (from < 0 || to > x.cols || from >= to) {
+            throw new IllegalArgumentException("slice [" + from + ", " + to + ") out of range for " + x.shape());
+        }
+        int cols = to - from;
+        Tensor y = node(x.rows, cols, Op.SLICE, x, null);
+        y.i0 = from;
+        for (int r = 0; r < x.rows; r++) System.arraycopy(x.data, r * x.cols + from, y.data, r * cols, cols);
+        return y;
+    }
+
+    // ---------------------------------------------------------------- normalisation
+
+    /** Layer norm over features with learnable gain and bias of shape [1, cols]; eps 1e-5. */
+    public Tensor layerNorm(Tensor x, Tensor gain, Tensor bias) {
+        if (gain.rows != 1 || gain.cols != x.cols || bias.rows != 1 || bias.cols != x.cols) {
+            throw new IllegalArgumentException("layerNorm: gain " + gain.shape() + " and bias " + bias.shape()
+                    + " must be [1, " + x.cols + "]");
+        }
+        Tensor norm = node(x.rows, x.cols, Op.LAYER_NORM, x, null);
+        norm.aux1 = ensure(norm.aux1, x.rows);
+        norm.aux2 = ensure(norm.aux2, x.rows);
+        int cols = x.cols;
+        for (int r = 0; r < x.rows; r++) {
+            int base = r * cols;
+            double mean = 0;
+            for (int c = 0; c < cols; c++) mean += x.data[base + c];
+            mean /= cols;
+            double var = 0;
+            for (int c = 0; c < cols; c++) {
+                double d = x.data[base + c] - mean;
+                var += d * d;
+            }
+            var /= cols;
+            float rstd = (float) (1 / Math.sqrt(var + 1e-5));
+            norm.aux1[r] = (float) mean;
+            norm.aux2[r] = rstd;
+            for (int c = 0; c < cols; c++) norm.data[base + c] = (float) ((x.data[base + c] - mean) * rstd);
+        }
+        return add(mul(norm, gain), bias);
+    }
+
+    private static void layerNormBackward(Tensor y) {
+        Tensor x = y.a;
+        int cols = x.cols;
+        for (int r = 0; r < x.rows; r++) {
+            int base = r * cols;
+            float rstd = y.aux2[r];
+            double meanG = 0, meanGX = 0;
+            for (int c = 0; c < cols; c++) {
+                meanG += y.grad[base + c];
+                meanGX += y.grad[base + c] * y.data[base + c];
+            }
+            meanG /= cols;
+            meanGX /= cols;
+            for (int c = 0; c < cols; c++) {
+                x.grad[base + c] += (float) (rstd * (y.grad[base + c] - meanG - y.data[base + c] * meanGX));
+            }
+        }
+    }
+
+    /** log softmax over features. */
+    public Tensor logSoftmax(Tensor x) {
+        Tensor y = node(x.rows, x.cols, Op.LOG_SOFTMAX, x, null);
+        int cols = x.cols;
+        for (int r = 0; r < x.rows; r++) {
+            int base = r * cols;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < cols; c++) max = Math.max(max, x.data[base + c]);
+            double s = 0;
+            for (int c = 0; c < cols; c++) s += Math.exp(x.data[base + c] - max);
+            float lse = max + (float) Math.log(s);
+            for (int c = 0; c < cols; c++) y.data[base + c] = x.data[base + c] - lse;
+        }
+        return y;
+    }
+
+    private static void logSoftmaxBackward(Tensor y) {
+        Tensor x = y.a;
+        int cols = x.cols;
+        for (int r = 0; r < x.rows; r++) {
+            int base = r * cols;
+            double gs = 0;
+            for (int c = 0; c < cols; c++) gs += y.grad[base + c];
+            for (int c = 0; c < cols; c++) {
+                x.grad[base + c] += y.grad[base + c] - (float) (Math.exp(y.data[base + c]) * gs);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- backward
+
+    /**
+     * Back-propagates from {@code loss} (seeded with ones, i.e. d(sum of loss)/d·) through this pass. Gradients of
+     * parameters accumulate into their {@code grad}; zero them before (the optimiser does).
+     */
+    public void backward(Tensor loss) {
+        if (!loss.requiresGrad) {
+            throw new IllegalStateException("backward: loss does not depend on any parameter that requires gradients");
+        }
+        for (int i = 0; i < tape.size(); i++) {
+            Tensor t = tape.get(i);
+            Arrays.fill(t.grad, 0, t.size(), 0f);
+        }
+        Arrays.fill(loss.grad, 0, loss.size(), 1f);
+        for (int i = tape.size() - 1; i >= 0; i--) {
+            Tensor y = tape.get(i);
+            if (y.op == Op.CONCAT) {
+                concatBackward(y);
+                continue;
+            }
+            Tensor a = y.a;
+            boolean ga = a != null && a.requiresGrad;
+            switch (y.op) {
+                case MATMUL -> matmulBackward(y);
+                case ADD, SUB, MUL, DIV, MIN -> binaryBackward(y);
+                case ADD_SCALAR -> { if (ga) addInto(a.grad, y.grad, y.size(), 1f); }
+                case MUL_SCALAR -> { if (ga) addInto(a.grad, y.grad, y.size(), y.s0); }
+                case CLAMP -> {
+                    if (ga) {
+                        for (int j = 0; j < y.size(); j++) {
+                            float v = a.data[j];
+                            if (v >= y.s0 && v <= y.s1) a.grad[j] += y.grad[j];
+                        }
+                    }
+                }
+                case SUM_ROWS, SUM_COLS, SUM_ALL -> { if (ga) reduceBackward(y); }
+                case SLICE -> {
+                    if (ga) {
+                        for (int r = 0; r < y.rows; r++) {
+                            int src = r * y.cols, dst = r * a.cols + y.i0;
+                            for (int c = 0; c < y.cols; c++) a.grad[dst + c] += y.grad[src + c];
+                        }
+                    }
+                }
+                case LAYER_NORM -> { if (ga) layerNormBackward(y); }
+                case LOG_SOFTMAX -> { if (ga) logSoftmaxBackward(y); }
+                case LEAF, DETACH -> { }
+                default -> { if (ga) unaryBackward(y); }
+            }
+        }
+    }
+
+    private static void addInto(float[] dst, float[] src, int n, float scale) {
+        for (int i = 0; i < n; i++) dst[i] += scale * src[i];
+    }
+
+    private static void concatBackward(Tensor y) {
+        int off = 0;
+        for (Tensor p : y.parts) {
+            if (p.requiresGrad) {
+                for (int r = 0; r < y.rows; r++) {
+                    int src = r * y.cols + off, dst = r * p.cols;
+                    for (int c = 0; c < p.cols; c++) p.grad[dst + c] += y.grad[src + c];
+                }
+            }
+            off += p.cols;
+        }
+    }
+
+    private static void matmulBackward(Tensor y) {
+        Tensor x = y.a, w = y.b;
+        int batch = x.rows, in = x.cols, out = w.cols;
+        if (x.requiresGrad) {
+            // dX[B,in] += dY[B,out] · Wᵀ[out,in]; Wᵀ is cached per parameter version.
+            float[] wt = transposeOf(w);
+            Gemm.gemm(batch, in, out, y.grad, 0, out, 1, wt, 0, in, x.grad, 0, in);
+        }
+        if (w.requiresGrad) {
+            // dW[in,out] += Xᵀ[in,B] · dY[B,out]
+            Gemm.gemm(in, out, batch, x.data, 0, 1, in, y.grad, 0, out, w.grad, 0, out);
+        }
+    }
+
+    private static float[] transposeOf(Tensor w) {
+        int n = w.rows * w.cols;
+        boolean isParam = w.op == Op.LEAF && w.name != null;
+        if (isParam && w.transposed != null && w.transposeVersion == w.version && w.transposed.length >= n) {
+            return w.transposed;
+        }
+        w.transposed = ensure(w.transposed, n);
+        Gemm.transpose(w.data, w.rows, w.cols, w.transposed);
+        w.transposeVersion = isParam ? w.version : -1;
+        return w.transposed;
+    }
+}

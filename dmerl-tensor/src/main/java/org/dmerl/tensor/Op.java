@@ -1,0 +1,8 @@
+package org.dmerl.tensor;
+
+/** The operations a {@link Graph} can record. */
+enum Op {
+    LEAF, MATMUL, LINEAR, ADD, SUB, MUL, DIV, ADD_SCALAR, MUL_SCALAR, NEG, RELU, TANH, GELU, SILU, MISH, EXP, LOG, SOFTPLUS,
+    SQUARE, SQRT, SIGMOID, SUM_ROWS, SUM_COLS, SUM_ALL, CONCAT, SLICE, CLAMP, LAYER_NORM, LOG_SOFTMAX, MIN, DETACH,
+    SIN, COS
+}
