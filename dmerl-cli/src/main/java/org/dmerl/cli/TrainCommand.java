@@ -73,8 +73,21 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Precedence, lowest first: built-in defaults, the algorithm's preset, the environment's preset, --config,
+     * --set, explicit options.
+     */
     Config resolve() {
+        Config probe = new Config();
+        applyUserSettings(probe);
         Config cfg = new Config();
+        Presets.apply(cfg, probe.getString("algo"), probe.getString("env"));
+        applyUserSettings(cfg);
+        Training.validate(cfg);
+        return cfg;
+    }
+
+    private void applyUserSettings(Config cfg) {
         if (config != null) ConfigLoader.applyYaml(cfg, config);
         for (String s : overrides) ConfigLoader.applyOverride(cfg, s);
         if (algo != null) cfg.set("algo", algo);
@@ -82,7 +95,5 @@ public final class TrainCommand implements Callable<Integer> {
         if (steps != null) cfg.set("steps", steps);
         if (seed != null) cfg.set("seed", seed);
         if (threads != null) cfg.set("threads", threads);
-        Training.validate(cfg);
-        return cfg;
     }
 }

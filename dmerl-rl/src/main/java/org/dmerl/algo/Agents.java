@@ -1,6 +1,8 @@
 package org.dmerl.algo;
 
 import org.dmerl.nn.Activation;
+import org.dmerl.policy.DiffusionKernelPolicy;
+import org.dmerl.policy.DiffusionSchedule;
 import org.dmerl.policy.StochasticPolicy;
 import org.dmerl.policy.TanhGaussianPolicy;
 import org.dmerl.tensor.Rng;
@@ -21,6 +23,17 @@ public final class Agents {
     public static StochasticPolicy gaussianPolicy(Config cfg, int obsDim, int actDim, Rng rng) {
         return new TanhGaussianPolicy(obsDim, actDim, cfg.getInts("hidden"), Activation.parse(cfg.getString("activation")),
                 cfg.getFloat("log_std_min"), cfg.getFloat("log_std_max"), rng);
+    }
+
+    public static DiffusionKernelPolicy diffusionPolicy(Config cfg, int stateDim, int actDim, Rng rng) {
+        var settings = new DiffusionKernelPolicy.Settings(cfg.getInt("diffusion_steps"), cfg.getDouble("sigma0"),
+                cfg.getDouble("dt"), DiffusionSchedule.parse(cfg.getString("dt_schedule")), cfg.getDouble("dt_min"),
+                cfg.getDouble("friction"), cfg.getBool("learn_dt"), cfg.getBool("learn_friction"),
+                DiffusionKernelPolicy.BackwardKernel.valueOf(cfg.getString("backward_kernel").toUpperCase(java.util.Locale.ROOT)
+),
+                DiffusionKernelPolicy.Sampler.valueOf(cfg.getString("eval_sampler").toUpperCase(java.util.Locale.ROOT)),
+                cfg.getInts("denoiser_hidden"), cfg.getInt("time_embedding"));
+        return new DiffusionKernelPolicy(stateDim, actDim, settings, rng);
     }
 
     public static TwinCritic critic(Config cfg, String name, int obsDim, int actDim, Rng rng) {

@@ -61,7 +61,7 @@ public final class Config {
         key("learn_dt", true, "learn the per-step Δt");
         key("learn_friction", true, "learn the per-dimension friction");
         key("backward_kernel", "principled", "principled | code (spec §1.2 variant ii, the authors' code)");
-        key("eval_sampler", "ode", "ode | sde sampler for evaluation");
+        key("eval_sampler", "ode", "ode | sde | mean: the diffusion sampler used for evaluation (spec: ode)");
         key("action_clip", 0.999, "a = clip(tanh(x_K), ±c)");
         key("denoiser_hidden", "256,256,256", "hidden widths of f_θ (spec §1.2: 4 layers of 256)");
         key("time_embedding", 16, "output width of the Fourier time embedding of k");
@@ -173,8 +173,8 @@ public final class Config {
         if (!List.of("principled", "code").contains(getString("backward_kernel"))) {
             p.add("backward_kernel must be principled or code, got '" + getString("backward_kernel") + "'");
         }
-        if (!List.of("ode", "sde").contains(getString("eval_sampler"))) {
-            p.add("eval_sampler must be ode or sde, got '" + getString("eval_sampler") + "'");
+        if (!List.of("ode", "sde", "mean").contains(getString("eval_sampler"))) {
+            p.add("eval_sampler must be ode, sde or mean, got '" + getString("eval_sampler") + "'");
         }
         return p;
     }

@@ -3,6 +3,7 @@ package org.dmerl.algo;
 import org.dmerl.env.Env;
 import org.dmerl.env.RecordEpisodeStatistics;
 import org.dmerl.env.StepResult;
+import org.dmerl.env.SubStepEnv;
 import org.dmerl.policy.StochasticPolicy;
 import org.dmerl.tensor.Graph;
 import org.dmerl.tensor.Rng;
@@ -10,15 +11,10 @@ import org.dmerl.tensor.Tensor;
 
 /**
  * The off-policy loop: act, store, update, evaluate. It counts real environment steps; on the diffusion-augmented
- * MDP one real step spans K agent steps ({@link AgentStepCounter}), and learning_starts, utd, eval_every and the
+ * MDP one real step spans K agent steps ({@link SubStepEnv}), and learning_starts, utd, eval_every and the
  * run length are all in real steps.
  */
 public final class OffPolicyTrainer {
-
-    /** Tells which agent steps were real environment steps (always, except on an augmented MDP). */
-    public interface AgentStepCounter {
-        boolean lastStepWasReal();
-    }
 
     private final Config cfg;
     private final Env env, evalEnv;
@@ -57,7 +53,7 @@ public final class OffPolicyTrainer {
     }
 
     private int agentStepsPerEnvStep() {
-        return env.unwrap(AgentStepCounter.class).isPresent() ? cfg.getInt("diffusion_steps") : 1;
+        return env.unwrap(SubStepEnv.class).map(SubStepEnv::subSteps).orElse(1);
     }
 
     public TrainingResult run() {
@@ -67,7 +63,7 @@ public final class OffPolicyTrainer {
         double utd = cfg.getDouble("utd");
         long seed = cfg.getLong("seed");
         int evalEpisodes = cfg.getInt("eval_episodes");
-        var counter = env.unwrap(AgentStepCounter.class);
+        var counter = env.unwrap(SubStepEnv.class);
         var stats = env.unwrap(RecordEpisodeStatistics.class).orElseThrow(
                 () -> new IllegalStateException("training env needs RecordEpisodeStatistics"));
 
@@ -86,7 +82,7 @@ public final class OffPolicyTrainer {
             }
             StepResult r = env.step(action);
             agentSteps++;
-            boolean real = counter.map(AgentStepCounter::lastStepWasReal).orElse(true);
+            boolean real = counter.map(SubStepEnv::lastStepWasReal).orElse(true);
             toFloat(obs, s);
             toFloat(action, a);
             toFloat(r.observation(), s2);

@@ -5,6 +5,7 @@ import org.dmerl.env.EnvRegistry;
 import org.dmerl.env.NormalizeObservation;
 import org.dmerl.env.RecordEpisodeStatistics;
 import org.dmerl.env.RescaleAction;
+import org.dmerl.policy.DiffusionAugmentedEnv;
 import org.dmerl.policy.StochasticPolicy;
 import org.dmerl.tensor.Parallel;
 import org.dmerl.tensor.Rng;
@@ -29,26 +30,47 @@ public final class Training {
         return env;
     }
 
+    /** Wraps an env (actions in [−1, 1]) into the diffusion-augmented MDP of the config. */
+    public static Env augment(Config cfg, Env env) {
+        return new DiffusionAugmentedEnv(env, cfg.getInt("diffusion_steps"), cfg.getDouble("sigma0"),
+                cfg.getDouble("action_clip"));
+    }
+
     public static TrainingResult run(Config cfg, TrainingListener listener) {
         validate(cfg);
         Parallel.setThreads(cfg.getInt("threads"));
         Rng root = new Rng(cfg.getLong("seed"));
         Rng initRng = root.split();
+        String algo = cfg.getString("algo");
+        boolean diffusion = algo.startsWith("diff");
         Env env = new RecordEpisodeStatistics(makeEnv(cfg));
         Env evalEnv = makeEnv(cfg);
-        try (env; evalEnv) {
+        int realActDim = env.actionSpace().dim();
+        if (diffusion) {
+            env = augment(cfg, env);
+            evalEnv = augment(cfg, evalEnv);
+        }
+        try (Env trainEnv = env; Env testEnv = evalEnv) {
             int obsDim = env.observationSpace().dim(), actDim = env.actionSpace().dim();
-            String algo = cfg.getString("algo");
             StochasticPolicy policy;
-            float targetEntropy, entropyScale, gammaPerStep;
+            float targetEntropy = (float) (-cfg.getDouble("target_entropy_scale") * realActDim);
+            float entropyScale, gammaPerStep;
             boolean randomWarmup;
             switch (algo) {
                 case "sac" -> {
                     policy = Agents.gaussianPolicy(cfg, obsDim, actDim, initRng);
-                    targetEntropy = (float) (-cfg.getDouble("target_entropy_scale") * actDim);
                     entropyScale = 1f;
                     gammaPerStep = cfg.getFloat("gamma");
                     randomWarmup = true;
+                }
+                case "diffsac" -> {
+                    int k = cfg.getInt("diffusion_steps");
+                    policy = Agents.diffusionPolicy(cfg, obsDim - actDim - k, actDim, initRng);
+                    entropyScale = k;
+                    // gamma is per real step: spread it over the K sub-steps unless only real steps discount
+                    gammaPerStep = cfg.getBool("env_time_discounting") ? cfg.getFloat("gamma")
+                            : (float) Math.pow(cfg.getDouble("gamma"), 1.0 / k);
+                    randomWarmup = false;
                 }
                 default -> throw new IllegalArgumentException("algorithm '" + algo + "' is not available yet");
             }

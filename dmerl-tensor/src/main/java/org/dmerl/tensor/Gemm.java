@@ -60,6 +60,7 @@ public final class Gemm {
             for (; n + 2 * L <= N; n += 2 * L) {
                 int m = m0;
                 for (; m + 6 <= m1; m += 6) kernel6x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+                for (; m + 3 <= m1; m += 3) kernel3x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
                 for (; m < m1; m++) kernel1x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
             }
         }
@@ -174,6 +175,32 @@ public final class Gemm {
         c += ldc;
         FloatVector.fromArray(S, C, c).add(c50).intoArray(C, c);
         FloatVector.fromArray(S, C, c + L).add(c51).intoArray(C, c + L);
+    }
+
+    private static void kernel3x2(int m, int n, int K, float[] A, int aOff, int sam, int sak,
+                                  float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        int ia = aOff + m * sam;
+        int bb = bOff + n;
+        for (int k = 0; k < K; k++, ia += sak, bb += ldb) {
+            FloatVector b0 = FloatVector.fromArray(S, B, bb);
+            FloatVector b1 = FloatVector.fromArray(S, B, bb + L);
+            FloatVector x = FloatVector.broadcast(S, A[ia]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, A[ia + sam]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, A[ia + 2 * sam]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+        }
+        int c = cOff + m * ldc + n;
+        FloatVector.fromArray(S, C, c).add(c00).intoArray(C, c);
+        FloatVector.fromArray(S, C, c + L).add(c01).intoArray(C, c + L);
+        c += ldc;
+        FloatVector.fromArray(S, C, c).add(c10).intoArray(C, c);
+        FloatVector.fromArray(S, C, c + L).add(c11).intoArray(C, c + L);
+        c += ldc;
+        FloatVector.fromArray(S, C, c).add(c20).intoArray(C, c);
+        FloatVector.fromArray(S, C, c + L).add(c21).intoArray(C, c + L);
     }
 
     private static void kernel1x2(int m, int n, int K, float[] A, int aOff, int sam, int sak,

@@ -67,7 +67,7 @@ public final class Graph {
         t.op = op;
         t.a = a;
         t.b = b;
-        t.parts = null;
+        t.c = null;
         t.requiresGrad = gradEnabled && ((a != null && a.requiresGrad) || (b != null && b.requiresGrad));
         if (t.requiresGrad) {
             if (t.grad == null || t.grad.length < n) t.grad = new float[t.data.length];
@@ -93,9 +93,22 @@ public final class Graph {
         return y;
     }
 
-    /** x · w + b with b of shape [1, out]. */
+    /** x · w + b with b of shape [1, out], fused: the output starts as rows of b and the product accumulates. */
     public Tensor linear(Tensor x, Tensor w, Tensor b) {
-        return add(matmul(x, w), b);
+        if (x.cols != w.rows || b.rows != 1 || b.cols != w.cols) {
+            throw new IllegalArgumentException("linear shape mismatch: " + x.shape() + " · " + w.shape() + " + " + b.shape());
+        }
+        Tensor y = node(x.rows, w.cols, Op.LINEAR, x, w);
+        y.c = b;
+        if (gradEnabled && b.requiresGrad && !y.requiresGrad) {
+            y.requiresGrad = true;
+            if (y.grad == null || y.grad.length < y.size()) y.grad = new float[y.data.length];
+            tape.add(y);
+        }
+        int out = w.cols;
+        for (int r = 0; r < x.rows; r++) System.arraycopy(b.data, 0, y.data, r * out, out);
+        Gemm.gemm(x.rows, out, x.cols, x.data, 0, x.cols, 1, w.data, 0, out, y.data, 0, out);
+        return y;
     }
 
     // ---------------------------------------------------------------- binary elementwise with broadcasting
@@ -274,7 +287,11 @@ public final class Graph {
         int n = x.size();
         float[] in = x.data, out = y.data;
         switch (op) {
-            case RELU -> { for (int i = 0; i < n; i++) out[i] = Math.max(in[i], 0f); }
+            case RELU -> {
+                int i = 0, upper = S.loopBound(n);
+                for (; i < upper; i += L) FloatVector.fromArray(S, in, i).max(0f).intoArray(out, i);
+                for (; i < n; i++) out[i] = Math.max(in[i], 0f);
+            }
             case TANH -> vectorTanh(in, out, n);
             case GELU -> vectorGelu(in, out, n);
             case SILU -> { for (int i = 0; i < n; i++) out[i] = in[i] * sigmoid(in[i]); }
@@ -297,7 +314,15 @@ public final class Graph {
         int n = y.size();
         float[] g = y.grad, in = x.data, out = y.data, gx = x.grad;
         switch (y.op) {
-            case RELU -> { for (int i = 0; i < n; i++) if (in[i] > 0f) gx[i] += g[i]; }
+            case RELU -> {
+                int i = 0, upper = S.loopBound(n);
+                for (; i < upper; i += L) {
+                    FloatVector gv = FloatVector.fromArray(S, g, i);
+                    var positive = FloatVector.fromArray(S, out, i).compare(VectorOperators.GT, 0f);
+                    FloatVector.fromArray(S, gx, i).add(gv, positive).intoArray(gx, i);
+                }
+                for (; i < n; i++) if (in[i] > 0f) gx[i] += g[i];
+            }
             case TANH -> { for (int i = 0; i < n; i++) gx[i] += g[i] * (1f - out[i] * out[i]); }
             case GELU -> geluBackward(in, g, gx, n);
             case SILU -> {
@@ -606,6 +631,10 @@ public final class Graph {
             boolean ga = a != null && a.requiresGrad;
             switch (y.op) {
                 case MATMUL -> matmulBackward(y);
+                case LINEAR -> {
+                    matmulBackward(y);
+                    if (y.c.requiresGrad) sumRowsInto(y.grad, y.rows, y.cols, y.c.grad);
+                }
                 case ADD, SUB, MUL, DIV, MIN -> binaryBackward(y);
                 case ADD_SCALAR -> { if (ga) addInto(a.grad, y.grad, y.size(), 1f); }
                 case MUL_SCALAR -> { if (ga) addInto(a.grad, y.grad, y.size(), y.s0); }
@@ -631,6 +660,17 @@ public final class Graph {
                 case LEAF, DETACH -> { }
                 default -> { if (ga) unaryBackward(y); }
             }
+        }
+    }
+
+    private static void sumRowsInto(float[] g, int rows, int cols, float[] out) {
+        int upper = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols, c = 0;
+            for (; c < upper; c += L) {
+                FloatVector.fromArray(S, out, c).add(FloatVector.fromArray(S, g, base + c)).intoArray(out, c);
+            }
+            for (; c < cols; c++) out[c] += g[base + c];
         }
     }
 

@@ -72,9 +72,10 @@ public final class HumanoidEnv extends MujocoEnv {
         int bodies = model.nbody() - firstBody;
         int dim = model.nq() - skipped + model.nv() + (withCinert ? 10 * bodies : 0) + (withCvel ? 6 * bodies : 0)
                 + (withQfrc ? model.nv() - firstDof : 0) + (withCfrc ? 6 * bodies : 0);
-        bodyMass = model.bodyMass();
+        double[] masses = model.bodyMass();
         double total = 0;
-        for (double m : bodyMass) total += m;
+        for (double m : masses) total += m;
+        bodyMass = masses;
         totalMass = total;
         super(id, version, model, frameSkip, dim, resetNoiseScale, terminate);
     }

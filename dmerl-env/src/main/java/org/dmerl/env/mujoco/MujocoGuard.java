@@ -126,7 +126,7 @@ final class MujocoGuard {
     /** The message of this thread's last caught MuJoCo error. */
     String lastMessage() {
         try {
-            return MujocoLibrary.text((MemorySegment) message.invokeExact());
+            return MujocoMessages.text((MemorySegment) message.invokeExact());
         } catch (Throwable t) {
             throw MujocoLibrary.rethrow(t);
         }

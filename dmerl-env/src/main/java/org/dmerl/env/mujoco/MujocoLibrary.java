@@ -10,12 +10,6 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -48,7 +42,7 @@ public final class MujocoLibrary {
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final FunctionDescriptor MODEL_DATA = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS);
-    private static final FunctionDescriptor MESSAGE = FunctionDescriptor.ofVoid(ADDRESS);
+    private static final FunctionDescriptor POINTER_ARG = FunctionDescriptor.ofVoid(ADDRESS);
 
     /** Loading happens at most once; a failure is kept and reported to every caller. */
     private static final class Holder {
@@ -83,9 +77,9 @@ public final class MujocoLibrary {
         this.version = version;
         this.layout = layout;
         mjLoadXML = downcall(lookup, "mj_loadXML", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
-        mjDeleteModel = downcall(lookup, "mj_deleteModel", MESSAGE);
+        mjDeleteModel = downcall(lookup, "mj_deleteModel", POINTER_ARG);
         mjMakeData = downcall(lookup, "mj_makeData", FunctionDescriptor.of(ADDRESS, ADDRESS));
-        mjDeleteData = downcall(lookup, "mj_deleteData", MESSAGE);
+        mjDeleteData = downcall(lookup, "mj_deleteData", POINTER_ARG);
         mjName2Id = downcall(lookup, "mj_name2id", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
         mjuWarningS = downcall(lookup, "mju_warning_s", MODEL_DATA);
         mjuErrorS = downcall(lookup, "mju_error_s", MODEL_DATA);
@@ -97,7 +91,7 @@ public final class MujocoLibrary {
         mjuErrorSAddress = symbol(lookup, "mju_error_s");
         checkNumericWidths();
         guard = MujocoGuard.load();
-        installHandlers(lookup);
+        MujocoMessages.install(lookup, guard);
     }
 
     /** The loaded library, loading it on first use. */
@@ -195,6 +189,15 @@ public final class MujocoLibrary {
         }
     }
 
+    /** Raises {@code mju_error} outside any guard: the JVM halts. Only for a test that runs it in a child JVM. */
+    void raiseUnguardedErrorForTest(String message) {
+        try (Arena arena = Arena.ofConfined()) {
+            mjuErrorS.invokeExact(arena.allocateFrom("%s"), arena.allocateFrom(message));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** Raises {@code mju_warning} with {@code message}: for tests of the warning route. */
     void raiseWarningForTest(String message) {
         try (Arena arena = Arena.ofConfined()) {
@@ -230,7 +233,7 @@ public final class MujocoLibrary {
     }
 
     private static MujocoLibrary load() throws IOException {
-        var found = findLibrary();
+        var found = MujocoLocator.findLibrary();
         SymbolLookup lookup = found.lookup();
         MethodHandle mjVersion = downcall(lookup, "mj_version", FunctionDescriptor.of(JAVA_INT));
         int version;
@@ -239,100 +242,11 @@ public final class MujocoLibrary {
         } catch (Throwable t) {
             throw rethrow(t);
         }
-        MujocoLayout layout = findLayout(version);
-        requireMatchingVersion(layout, version, found.name());
+        MujocoLayout layout = MujocoLocator.findLayout(version);
+        MujocoLocator.requireMatchingVersion(layout, version, found.name());
         var library = new MujocoLibrary(lookup, found.name(), version, layout);
         LOG.fine(() -> "loaded " + library);
         return library;
-    }
-
-    /** Refuses a layout table made for another MuJoCo version than the library's {@code mj_version()}. */
-    static void requireMatchingVersion(MujocoLayout layout, int libraryVersion, String libraryName) {
-        if (layout.version() == libraryVersion) return;
-        throw new MujocoException("MuJoCo version mismatch: the layout table " + layout.source() + " is for MuJoCo "
-                + MujocoLayout.versionString(layout.version()) + " (mjVERSION_HEADER " + layout.version()
-                + ") but the library " + libraryName + " is MuJoCo " + MujocoLayout.versionString(libraryVersion)
-                + " (mj_version() = " + libraryVersion + "). Generate a table from that release's headers with "
-                + "native/mjlayout.c and pass it with -D" + LAYOUT_PROPERTY + "=FILE, or point -D"
-                + LIBRARY_PROPERTY + " at a matching library.");
-    }
-
-    private record Found(String name, SymbolLookup lookup) {}
-
-    private static Found findLibrary() {
-        String explicit = System.getProperty(LIBRARY_PROPERTY);
-        String origin = "-D" + LIBRARY_PROPERTY;
-        if (explicit == null || explicit.isBlank()) {
-            explicit = System.getenv(LIBRARY_ENV);
-            origin = LIBRARY_ENV;
-        }
-        if (explicit != null && !explicit.isBlank()) {
-            // An explicit choice is used alone: silently falling back to another MuJoCo would hide the mistake.
-            Path path = Path.of(explicit);
-            if (!Files.isRegularFile(path)) {
-                throw new MujocoException("MuJoCo library " + path + " (from " + origin + ") does not exist");
-            }
-            try {
-                return new Found(path.toAbsolutePath().toString(), SymbolLookup.libraryLookup(path, Arena.global()));
-            } catch (IllegalArgumentException e) {
-                throw new MujocoException("MuJoCo library " + path + " (from " + origin + ") cannot be loaded: "
-                        + e.getMessage(), e);
-            }
-        }
-        List<String> tried = new ArrayList<>();
-        for (Path path : candidatePaths()) {
-            if (!Files.isRegularFile(path)) continue;
-            tried.add(path.toString());
-            try {
-                return new Found(path.toString(), SymbolLookup.libraryLookup(path, Arena.global()));
-            } catch (IllegalArgumentException e) {
-                tried.set(tried.size() - 1, path + " (" + e.getMessage() + ")");
-            }
-        }
-        // The platform loader's own search (LD_LIBRARY_PATH, ld.so cache, DYLD_LIBRARY_PATH, PATH).
-        for (String name : List.of(System.mapLibraryName("mujoco"), "libmujoco.so.2.2.2")) {
-            tried.add(name);
-            try {
-                return new Found(name, SymbolLookup.libraryLookup(name, Arena.global()));
-            } catch (IllegalArgumentException _) {
-                // try the next name
-            }
-        }
-        throw new MujocoException("MuJoCo library not found (tried " + String.join(", ", tried) + "). Install it "
-                + "(Debian/Ubuntu: apt-get install libmujoco-dev) or point -D" + LIBRARY_PROPERTY + " or "
-                + LIBRARY_ENV + " at libmujoco.so.");
-    }
-
-    private static List<Path> candidatePaths() {
-        var dirs = new ArrayList<String>();
-        for (String dir : System.getProperty("java.library.path", "").split(java.io.File.pathSeparator)) {
-            if (!dir.isBlank()) dirs.add(dir);
-        }
-        dirs.addAll(List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
-                "/usr/local/lib", "/opt/homebrew/lib"));
-        var paths = new ArrayList<Path>();
-        for (String dir : dirs) {
-            // The unversioned name comes from libmujoco-dev; the runtime-only package has just the versioned one.
-            for (String name : List.of(System.mapLibraryName("mujoco"), "libmujoco.so.2.2.2")) {
-                paths.add(Path.of(dir, name));
-            }
-        }
-        return paths;
-    }
-
-    private static MujocoLayout findLayout(int version) throws IOException {
-        String file = System.getProperty(LAYOUT_PROPERTY);
-        if (file != null && !file.isBlank()) {
-            Path path = Path.of(file);
-            if (!Files.isRegularFile(path)) {
-                throw new MujocoException("MuJoCo layout table " + path + " (from -D" + LAYOUT_PROPERTY
-                        + ") does not exist");
-            }
-            return MujocoLayout.load(path);
-        }
-        MujocoLayout bundled = MujocoLayout.resource(MujocoLayout.resourceName(version));
-        // No table for this version: use the default one, whose version check then names both versions.
-        return bundled != null ? bundled : MujocoLayout.resource(MujocoLayout.DEFAULT_RESOURCE);
     }
 
     private void checkNumericWidths() {
@@ -340,74 +254,6 @@ public final class MujocoLibrary {
             throw new MujocoException("this MuJoCo build uses " + layout.size("mjOption.timestep") * 8
                     + "-bit mjtNum; only double precision builds are supported");
         }
-    }
-
-    // ---------------------------------------------------------------------------------------------- handlers
-
-    private void installHandlers(SymbolLookup lookup) {
-        try {
-            var lookupHere = MethodHandles.lookup();
-            MethodType type = MethodType.methodType(void.class, MemorySegment.class);
-            MemorySegment warning = LINKER.upcallStub(lookupHere.findStatic(MujocoLibrary.class, "onWarning", type),
-                    MESSAGE, Arena.global());
-            MemorySegment fatal = LINKER.upcallStub(lookupHere.findStatic(MujocoLibrary.class, "onUnguardedError",
-                    type), MESSAGE, Arena.global());
-            MemorySegment error = fatal;
-            if (guard != null) {
-                guard.setFallback(fatal);
-                error = guard.errorHandler();
-            }
-            // The handlers are exported global function pointers: void (*mju_user_warning)(const char*).
-            global(lookup, "mju_user_warning").set(ADDRESS, 0, warning);
-            global(lookup, "mju_user_error").set(ADDRESS, 0, error);
-        } catch (ReflectiveOperationException e) {
-            throw new MujocoException("cannot install MuJoCo message handlers: " + e, e);
-        }
-    }
-
-    private static MemorySegment global(SymbolLookup lookup, String name) {
-        return symbol(lookup, name).reinterpret(ADDRESS.byteSize());
-    }
-
-    /** mju_user_warning: MuJoCo's warnings (e.g. "Nan, Inf or huge value in QACC") go to the log, not a file. */
-    private static void onWarning(MemorySegment message) {
-        try {
-            LOG.warning("MuJoCo warning: " + text(message));
-        } catch (Throwable _) {
-            // an exception escaping an upcall would kill the JVM; a lost log line is the lesser harm
-        }
-    }
-
-    /**
-     * mju_user_error outside a guarded call (or with no guard at all). MuJoCo must not continue after an error and
-     * a Java upcall cannot unwind its C caller, so the only safe ending is to halt, after saying why.
-     */
-    private static void onUnguardedError(MemorySegment message) {
-        String text = "MuJoCo fatal error outside a guarded call: " + safeText(message)
-                + " -- halting the JVM (MuJoCo cannot continue after mju_error; a C compiler lets"
-                + " org.dmerl.env.mujoco build its error guard, see MujocoGuard)";
-        try {
-            LOG.severe(text);
-            for (var handler : LOG.getHandlers()) handler.flush();
-            System.err.println(text);
-            System.err.flush();
-        } catch (Throwable _) {
-            // halt regardless
-        }
-        Runtime.getRuntime().halt(1);
-    }
-
-    private static String safeText(MemorySegment message) {
-        try {
-            return text(message);
-        } catch (Throwable _) {
-            return "(unreadable message)";
-        }
-    }
-
-    static String text(MemorySegment cString) {
-        if (cString.equals(MemorySegment.NULL)) return "(null)";
-        return cString.reinterpret(Long.MAX_VALUE).getString(0).strip();
     }
 
     // ---------------------------------------------------------------------------------------------- lookup helpers

@@ -1,0 +1,215 @@
+package org.dmerl.policy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.dmerl.nn.Activation;
+import org.dmerl.nn.Linear;
+import org.dmerl.nn.Mlp;
+import org.dmerl.tensor.Graph;
+import org.dmerl.tensor.Init;
+import org.dmerl.tensor.Rng;
+import org.dmerl.tensor.Tensor;
+
+/**
+ * One step of a diffusion policy as a policy of the diffusion-augmented MDP (spec §1.2).
+ *
+ * <p>Observation rows are (s, x_k, onehot(k)) as {@link DiffusionAugmentedEnv} builds them; the action is
+ * x_{k+1} ~ q_θ(·|x_k, s, k) = N(x_k + η_k(−x_k/σ0² + f_θ(x_k, s, k)), 2η_k I) with η_k = Δt_k / γ_f, Δt_k and the
+ * per-dimension friction γ_f softplus-parameterised. Its log-density term is the one-step log ratio
+ * l_k = log q_θ(x_{k+1}|x_k, s) − log p(x_k|x_{k+1}), where the reference kernel p is the uncontrolled Langevin step
+ * N(x_{k+1} + η_k(−x_{k+1}/σ0²), 2η_k I) ("principled", spec variant i) or, behind a flag, the authors'-code variant
+ * N(x_{k+1} + η_{k+1}(−x_k/σ0²), 2η_{k+1} I) (variant ii).
+ */
+public final class DiffusionKernelPolicy implements StochasticPolicy {
+
+    /** Which reference (backward) kernel the log ratio uses. */
+    public enum BackwardKernel { PRINCIPLED, CODE }
+
+    /**
+     * How {@link #deterministic} acts at evaluation: ODE = x + η(−x/σ0² + ½f) without noise (the authors' code);
+     * SDE = the stochastic kernel; MEAN = the kernel's mean x + η(−x/σ0² + f), the analogue of SAC's mean action.
+     */
+    public enum Sampler { ODE, SDE, MEAN }
+
+    public record Settings(int steps, double sigma0, double dt, DiffusionSchedule schedule, double dtMin,
+                           double friction, boolean learnDt, boolean learnFriction, BackwardKernel backward,
+                           Sampler evalSampler, int[] hidden, int timeEmbedding) {}
+
+    private static final float HALF_LOG_2PI = (float) (0.5 * Math.log(2 * Math.PI));
+    private static final int FOURIER = 32;
+
+    private final int stateDim, actDim, steps;
+    private final float invSigma0Sq;
+    private final Settings settings;
+    private final Mlp denoiser;
+    private final Tensor fourierPhase, fourierFreq;
+    private final Linear timeIn, timeOut;
+    /** Δt_k = softplus(dtParam[k]), shape [K, 1]; friction γ_f = softplus(frictionParam), shape [1, d]. */
+    private final Tensor dtParam, frictionParam;
+    private final Tensor shiftNext;
+    private final Rng evalRng;
+
+    public DiffusionKernelPolicy(int stateDim, int actDim, Settings settings, Rng rng) {
+        this.stateDim = stateDim;
+        this.actDim = actDim;
+        this.steps = settings.steps();
+        this.settings = settings;
+        this.invSigma0Sq = (float) (1 / (settings.sigma0() * settings.sigma0()));
+        int temb = settings.timeEmbedding();
+        fourierFreq = Tensor.zeros(1, FOURIER);
+        for (int i = 0; i < FOURIER; i++) fourierFreq.data[i] = (float) (0.1 + (100 - 0.1) * i / (FOURIER - 1));
+        fourierPhase = Tensor.param("temb.phase", 1, FOURIER);
+        timeIn = new Linear("temb.in", 2 * FOURIER, 32, Linear.WeightInit.LECUN_NORMAL, rng);
+        timeOut = new Linear("temb.out", 32, temb, Linear.WeightInit.LECUN_NORMAL, rng);
+        denoiser = new Mlp("denoiser", actDim + stateDim + temb, settings.hidden(), actDim, Activation.GELU,
+                Linear.WeightInit.LECUN_NORMAL, false, rng).scaleOutput(1e-8f);
+        dtParam = Tensor.param("diffusion.dt", steps, 1);
+        for (int k = 0; k < steps; k++) {
+            dtParam.data[k] = inverseSoftplus(settings.dt() * settings.schedule().factor(k, steps, settings.dtMin()));
+        }
+        frictionParam = Tensor.param("diffusion.friction", 1, actDim);
+        Init.constant(frictionParam, inverseSoftplus(settings.friction()));
+        dtParam.setRequiresGrad(settings.learnDt());
+        frictionParam.setRequiresGrad(settings.learnFriction());
+        // onehot(k) · shiftNext = onehot(min(k + 1, K − 1)): the step index the code-variant backward kernel uses
+        shiftNext = Tensor.zeros(steps, steps);
+        for (int k = 0; k < steps; k++) shiftNext.set(k, Math.min(k + 1, steps - 1), 1f);
+        evalRng = rng.split();
+    }
+
+    static float inverseSoftplus(double y) {
+        return (float) (y > 20 ? y : Math.log(Math.expm1(y)));
+    }
+
+    public Settings settings() { return settings; }
+    public int stateDim() { return stateDim; }
+    public int steps() { return steps; }
+
+    @Override public int observationDim() { return stateDim + actDim + steps; }
+    @Override public int actionDim() { return actDim; }
+    @Override public int noiseDim() { return actDim; }
+
+    /** The quantities of one kernel step for a batch of augmented observations. */
+    private record Step(Tensor x, Tensor eta, Tensor drift, Tensor oneHot) {}
+
+    private Step prepare(Graph g, Tensor obs, boolean odeHalfControl) {
+        if (obs.cols() != observationDim()) {
+            throw new IllegalArgumentException("diffusion policy expects observations of width " + observationDim()
+                    + " (state " + stateDim + " + x " + actDim + " + onehot " + steps + "), got " + obs.shape());
+        }
+        Tensor s = g.slice(obs, 0, stateDim);
+        Tensor x = g.slice(obs, stateDim, stateDim + actDim);
+        Tensor oneHot = g.slice(obs, stateDim + actDim, observationDim());
+        Tensor eta = eta(g, oneHot);
+        Tensor f = g.clamp(denoiser.forward(g, g.concat(x, s, timeEmbedding(g, oneHot))), -1e4f, 1e4f);
+        if (odeHalfControl) f = g.mulScalar(f, 0.5f);
+        Tensor drift = g.add(g.mulScalar(x, -invSigma0Sq), f);
+        return new Step(x, eta, drift, oneHot);
+    }
+
+    /** η = Δt_k / γ_f per row and dimension: [B, d]. */
+    private Tensor eta(Graph g, Tensor oneHot) {
+        Tensor dt = g.matmul(oneHot, g.softplus(dtParam));
+        return g.div(dt, g.softplus(frictionParam));
+    }
+
+    /** Fourier features of the integer step k with learned phase, then Linear → GELU → Linear (spec §1.2). */
+    private Tensor timeEmbedding(Graph g, Tensor oneHot) {
+        Tensor k = g.input(oneHot.rows(), 1);
+        for (int r = 0; r < oneHot.rows(); r++) {
+            int idx = 0;
+            for (int j = 0; j < steps; j++) if (oneHot.get(r, j) > 0.5f) idx = j;
+            k.data[r] = idx;
+        }
+        Tensor angle = g.add(g.mul(k, fourierFreq), fourierPhase);
+        Tensor features = g.concat(g.sin(angle), g.cos(angle));
+        return timeOut.forward(g, g.gelu(timeIn.forward(g, features)));
+    }
+
+    @Override
+    public Sample sample(Graph g, Tensor obs, Tensor noise) {
+        Step st = prepare(g, obs, false);
+        Tensor mean = g.add(st.x(), g.mul(st.eta(), st.drift()));
+        Tensor std = g.sqrt(g.mulScalar(st.eta(), 2f));
+        Tensor next = g.add(mean, g.mul(std, noise));
+        // log q(x'|x): (x' − mean)/std is the noise itself
+        Tensor logQ = g.sumCols(g.sub(g.addScalar(g.mulScalar(g.square(noise), -0.5f), -HALF_LOG_2PI), g.log(std)));
+        Tensor logP = backwardLogProb(g, st, next);
+        return new Sample(next, g.sub(logQ, logP));
+    }
+
+    /** log p(x_k | x_{k+1}) under the reference kernel. */
+    private Tensor backwardLogProb(Graph g, Step st, Tensor next) {
+        Tensor eta = settings.backward() == BackwardKernel.PRINCIPLED ? st.eta()
+                : eta(g, g.matmul(st.oneHot(), shiftNext));
+        Tensor driftAt = settings.backward() == BackwardKernel.PRINCIPLED ? next : st.x();
+        Tensor meanB = g.add(next, g.mul(eta, g.mulScalar(driftAt, -invSigma0Sq)));
+        Tensor var = g.mulScalar(eta, 2f);
+        Tensor z2 = g.div(g.square(g.sub(st.x(), meanB)), var);
+        Tensor perDim = g.addScalar(g.add(g.mulScalar(z2, -0.5f), g.mulScalar(g.log(var), -0.5f)), -HALF_LOG_2PI);
+        return g.sumCols(perDim);
+    }
+
+    /** log q_θ(x'|x_k, s) for given x' (used by the PPO ratio and the WPO gradient). */
+    public Tensor logProb(Graph g, Tensor obs, Tensor next) {
+        Step st = prepare(g, obs, false);
+        Tensor mean = g.add(st.x(), g.mul(st.eta(), st.drift()));
+        Tensor var = g.mulScalar(st.eta(), 2f);
+        Tensor z2 = g.div(g.square(g.sub(next, mean)), var);
+        return g.sumCols(g.addScalar(g.add(g.mulScalar(z2, -0.5f), g.mulScalar(g.log(var), -0.5f)), -HALF_LOG_2PI));
+    }
+
+    /** The one-step log ratio l_k for a given x'. */
+    public Tensor logRatio(Graph g, Tensor obs, Tensor next) {
+        Step st = prepare(g, obs, false);
+        Tensor mean = g.add(st.x(), g.mul(st.eta(), st.drift()));
+        Tensor var = g.mulScalar(st.eta(), 2f);
+        Tensor z2 = g.div(g.square(g.sub(next, mean)), var);
+        Tensor logQ = g.sumCols(g.addScalar(g.add(g.mulScalar(z2, -0.5f), g.mulScalar(g.log(var), -0.5f)), -HALF_LOG_2PI));
+        return g.sub(logQ, backwardLogProb(g, st, next));
+    }
+
+    @Override
+    public Tensor deterministic(Graph g, Tensor obs) {
+        if (settings.evalSampler() == Sampler.SDE) {
+            Tensor noise = g.input(obs.rows(), actDim);
+            evalRng.fillGaussian(noise.data, 0, noise.size());
+            return sample(g, obs, noise).action();
+        }
+        // ODE: probability-flow style step x + η(−x/σ0² + ½ f), no noise (spec: ode_coeff 0.5); MEAN: full f
+        Step st = prepare(g, obs, settings.evalSampler() == Sampler.ODE);
+        return g.add(st.x(), g.mul(st.eta(), st.drift()));
+    }
+
+    /** Current Δt_k values. */
+    public double[] stepSizes() {
+        double[] out = new double[steps];
+        for (int k = 0; k < steps; k++) out[k] = Math.log1p(Math.exp(dtParam.data[k]));
+        return out;
+    }
+
+    public Mlp denoiser() { return denoiser; }
+
+    @Override
+    public List<Tensor> parameters() {
+        List<Tensor> ps = new ArrayList<>(denoiser.parameters());
+        ps.add(fourierPhase);
+        ps.addAll(timeIn.parameters());
+        ps.addAll(timeOut.parameters());
+        if (settings.learnDt()) ps.add(dtParam);
+        if (settings.learnFriction()) ps.add(frictionParam);
+        return ps;
+    }
+
+    /** All state, learned or not, for checkpoints. */
+    public List<Tensor> state() {
+        List<Tensor> ps = new ArrayList<>(denoiser.parameters());
+        ps.add(fourierPhase);
+        ps.addAll(timeIn.parameters());
+        ps.addAll(timeOut.parameters());
+        ps.add(dtParam);
+        ps.add(frictionParam);
+        return ps;
+    }
+}
