@@ -6,6 +6,8 @@
 //          health check;
 //   reset: when unhealthy or after 1000 steps: mj_resetData, qpos0 + noise, qvel + noise, mj_forward.
 // With -t N, N threads each step their own mjData on one shared mjModel and the aggregate rate is printed.
+// Besides steps per wall-clock second it prints steps per CPU-second of the stepping threads, which other processes
+// on a shared machine disturb far less.
 //
 //   cc -O2 native/mjbench.c -o mjbench -lmujoco -lpthread -lm
 //   ./mjbench dmerl-env/src/main/resources/org/dmerl/env/mujoco/hopper.xml hopper [-s seconds] [-t threads]

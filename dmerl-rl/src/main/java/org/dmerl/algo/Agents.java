@@ -39,4 +39,13 @@ public final class Agents {
     public static TwinCritic critic(Config cfg, String name, int obsDim, int actDim, Rng rng) {
         return new TwinCritic(name, obsDim, actDim, cfg.getInts("hidden"), Activation.parse(cfg.getString("activation")), rng);
     }
+
+    /** A critic over (s, tanh x_k, onehot(k), tanh x_{k+1}) for the diffusion-augmented MDP. */
+    public static TwinCritic diffusionCritic(Config cfg, String name, int stateDim, int latentDim, Rng rng) {
+        int obsDim = stateDim + latentDim + cfg.getInt("diffusion_steps");
+        TwinCritic.Input input = cfg.getBool("squash_critic_latents")
+                ? TwinCritic.Input.squashedLatents(stateDim, latentDim) : TwinCritic.Input.CONCAT;
+        return new TwinCritic(name, obsDim, latentDim, cfg.getInts("hidden"), Activation.parse(cfg.getString("activation")),
+                input, rng);
+    }
 }

@@ -65,6 +65,7 @@ public final class Config {
         key("action_clip", 0.999, "a = clip(tanh(x_K), ±c)");
         key("denoiser_hidden", "256,256,256", "hidden widths of f_θ (spec §1.2: 4 layers of 256)");
         key("time_embedding", 16, "output width of the Fourier time embedding of k");
+        key("squash_critic_latents", true, "critic sees tanh of the latents x_k, x_{k+1} (raw latents let it extrapolate)");
         key("env_time_discounting", false, "discount only at real env steps instead of every diffusion step");
     }
 

@@ -74,8 +74,15 @@ public final class Training {
                 }
                 default -> throw new IllegalArgumentException("algorithm '" + algo + "' is not available yet");
             }
-            TwinCritic critic = Agents.critic(cfg, "critic", policy.observationDim(), policy.actionDim(), initRng);
-            TwinCritic target = Agents.critic(cfg, "critic_target", policy.observationDim(), policy.actionDim(), initRng);
+            TwinCritic critic, target;
+            if (diffusion) {
+                int stateDim = obsDim - actDim - cfg.getInt("diffusion_steps");
+                critic = Agents.diffusionCritic(cfg, "critic", stateDim, actDim, initRng);
+                target = Agents.diffusionCritic(cfg, "critic_target", stateDim, actDim, initRng);
+            } else {
+                critic = Agents.critic(cfg, "critic", obsDim, actDim, initRng);
+                target = Agents.critic(cfg, "critic_target", obsDim, actDim, initRng);
+            }
             Sac sac = new Sac(policy, critic, target, cfg.getInt("batch_size"), cfg.getFloat("actor_lr"),
                     cfg.getFloat("critic_lr"), cfg.getFloat("alpha_lr"), cfg.getFloat("alpha"), cfg.getBool("autotune"),
                     targetEntropy, entropyScale, cfg.getFloat("tau"));

@@ -44,7 +44,7 @@ public final class AntEnv extends MujocoEnv {
     private final int mainBody;
 
     public AntEnv(Version version, Map<String, Object> options) {
-        String id = "Ant-" + version.name().toLowerCase();
+        String id = "Ant-" + version.suffix();
         boolean v5 = version == Version.V5;
         var o = new TaskOptions(id, options, v5 ? V5_OPTIONS : V4_OPTIONS);
         forwardRewardWeight = o.number("forward_reward_weight", 1);

@@ -22,7 +22,7 @@ public final class HalfCheetahEnv extends MujocoEnv {
     private final int skippedPositions;
 
     public HalfCheetahEnv(Version version, Map<String, Object> options) {
-        String id = "HalfCheetah-" + version.name().toLowerCase();
+        String id = "HalfCheetah-" + version.suffix();
         var o = new TaskOptions(id, options, version == Version.V4 ? V4_OPTIONS : V5_OPTIONS);
         forwardRewardWeight = o.number("forward_reward_weight", 1);
         ctrlCostWeight = o.number("ctrl_cost_weight", 0.1);

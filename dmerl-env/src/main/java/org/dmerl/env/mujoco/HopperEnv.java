@@ -30,7 +30,7 @@ public final class HopperEnv extends MujocoEnv {
     private final int skippedPositions;
 
     public HopperEnv(Version version, Map<String, Object> options) {
-        String id = "Hopper-" + version.name().toLowerCase();
+        String id = "Hopper-" + version.suffix();
         var o = new TaskOptions(id, options, version == Version.V4 ? V4_OPTIONS : V5_OPTIONS);
         forwardRewardWeight = o.number("forward_reward_weight", 1);
         ctrlCostWeight = o.number("ctrl_cost_weight", 1e-3);

@@ -43,7 +43,7 @@ public final class HumanoidEnv extends MujocoEnv {
     private final double totalMass;
 
     public HumanoidEnv(Version version, Map<String, Object> options) {
-        String id = "Humanoid-" + version.name().toLowerCase();
+        String id = "Humanoid-" + version.suffix();
         boolean isV5 = version == Version.V5;
         v5 = isV5;
         var o = new TaskOptions(id, options, isV5 ? V5_OPTIONS : V4_OPTIONS);

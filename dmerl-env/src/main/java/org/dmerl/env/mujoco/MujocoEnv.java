@@ -31,7 +31,14 @@ import org.dmerl.tensor.Rng;
 public abstract class MujocoEnv implements Env {
 
     /** Gymnasium's version of a task; v5 changed models, observations and the healthy reward (see each task). */
-    public enum Version { V4, V5 }
+    public enum Version {
+        V4, V5;
+
+        /** The id suffix: {@code v4}, {@code v5}. */
+        public String suffix() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public static final String REWARD_FORWARD = "reward_forward";
     public static final String REWARD_CTRL = "reward_ctrl";

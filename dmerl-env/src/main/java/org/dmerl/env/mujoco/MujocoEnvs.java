@@ -18,7 +18,8 @@ public final class MujocoEnvs {
 
     public static void registerAll() {
         register("Hopper", HopperEnv::new, "one-legged hopper, hop forward; obs 11, action 3 (MuJoCo)");
-        register("HalfCheetah", HalfCheetahEnv::new, "planar cheetah, run forward, never terminates; obs 17, action 6 (MuJoCo)");
+        register("HalfCheetah", HalfCheetahEnv::new,
+                "planar cheetah, run forward, never terminates; obs 17, action 6 (MuJoCo)");
         register("Walker2d", Walker2dEnv::new, "planar biped, walk forward; obs 17, action 6 (MuJoCo)");
         register("Ant", AntEnv::new, "quadruped, walk in +x; obs 27 (v4) / 105 (v5), action 8 (MuJoCo)");
         register("Humanoid", HumanoidEnv::new, "3D biped, walk forward; obs 376 (v4) / 348 (v5), action 17 (MuJoCo)");
@@ -27,7 +28,7 @@ public final class MujocoEnvs {
     private static void register(String task, BiFunction<Version, Map<String, Object>, Env> factory,
                                  String description) {
         for (Version version : Version.values()) {
-            String id = task + "-" + version.name().toLowerCase();
+            String id = task + "-" + version.suffix();
             EnvRegistry.register(new EnvRegistry.Spec(id, options -> factory.apply(version, options),
                     MAX_EPISODE_STEPS, description));
         }

@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Where it comes from: system property {@value #PROPERTY} or environment variable {@value #ENV} (a path to a
  * built {@code libdmerl_mjguard.so}, or {@code none} to go without); otherwise it is compiled once with the system C
  * compiler ({@code cc}, {@code gcc} or {@code clang}) into {@code $XDG_CACHE_HOME/dmerl} (default
- * {@code ~/.cache/dmerl}) and reused from there. With no compiler the library still works, but a MuJoCo fatal error
- * then halts the JVM after logging.
+ * {@code ~/.cache/dmerl}) and reused from there, or into a temporary directory when that cache is not writable.
+ * With no compiler the library still works, but a MuJoCo fatal error then halts the JVM after logging.
  */
 final class MujocoGuard {
 
@@ -142,9 +142,20 @@ final class MujocoGuard {
             source = in.readAllBytes();
         }
         String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "");
+        String name = "libdmerl_mjguard-" + sha256(source).substring(0, 16) + "-" + arch + librarySuffix();
         Path dir = cacheDir();
-        Path library = dir.resolve("libdmerl_mjguard-" + sha256(source).substring(0, 16) + "-" + arch
-                + librarySuffix());
+        try {
+            Files.createDirectories(dir);
+            if (!Files.isWritable(dir)) throw new IOException(dir + " is not writable");
+        } catch (IOException e) {
+            // No usable cache (read-only home in CI, say): build into a directory of this JVM only.
+            dir = Files.createTempDirectory("dmerl-mjguard-");
+            dir.toFile().deleteOnExit();
+            Path library = compile(source, dir, dir.resolve(name));
+            library.toFile().deleteOnExit();
+            return library;
+        }
+        Path library = dir.resolve(name);
         if (Files.isRegularFile(library)) return library;
         return compile(source, dir, library);
     }

@@ -25,11 +25,12 @@ final class MujocoMessages {
     static void install(SymbolLookup lookup, MujocoGuard guard) {
         try {
             var lookupHere = MethodHandles.lookup();
+            var linker = Linker.nativeLinker();
             MethodType type = MethodType.methodType(void.class, MemorySegment.class);
-            MemorySegment warning = Linker.nativeLinker().upcallStub(lookupHere.findStatic(MujocoMessages.class, "onWarning", type),
+            MemorySegment warning = linker.upcallStub(lookupHere.findStatic(MujocoMessages.class, "onWarning", type),
                     MESSAGE, Arena.global());
-            MemorySegment fatal = Linker.nativeLinker().upcallStub(lookupHere.findStatic(MujocoMessages.class, "onUnguardedError",
-                    type), MESSAGE, Arena.global());
+            MemorySegment fatal = linker.upcallStub(
+                    lookupHere.findStatic(MujocoMessages.class, "onUnguardedError", type), MESSAGE, Arena.global());
             MemorySegment error = fatal;
             if (guard != null) {
                 guard.setFallback(fatal);

@@ -85,7 +85,9 @@ final class TaskOptions {
         }
         if (parts.length != 2) throw invalid(key, value, "a (low, high) pair");
         double low = toDouble(key, parts[0]), high = toDouble(key, parts[1]);
-        if (Double.isNaN(low) || Double.isNaN(high) || low > high) throw invalid(key, value, "a (low, high) pair, low <= high");
+        if (Double.isNaN(low) || Double.isNaN(high) || low > high) {
+            throw invalid(key, value, "a (low, high) pair, low <= high");
+        }
         return new Range(low, high);
     }
 

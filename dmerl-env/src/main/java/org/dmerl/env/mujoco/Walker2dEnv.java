@@ -29,7 +29,7 @@ public final class Walker2dEnv extends MujocoEnv {
     private final int skippedPositions;
 
     public Walker2dEnv(Version version, Map<String, Object> options) {
-        String id = "Walker2d-" + version.name().toLowerCase();
+        String id = "Walker2d-" + version.suffix();
         var o = new TaskOptions(id, options, version == Version.V4 ? V4_OPTIONS : V5_OPTIONS);
         forwardRewardWeight = o.number("forward_reward_weight", 1);
         ctrlCostWeight = o.number("ctrl_cost_weight", 1e-3);

@@ -100,8 +100,12 @@ class MujocoTasksTest {
             for (int episode = 0; episode < 50; episode++) {
                 if (episode == 0) env.reset(11); else env.reset();
                 assertEquals(0.0, env.data().time());
-                for (int i = 0; i < qpos0.length; i++) maxQpos = Math.max(maxQpos, Math.abs(env.data().qpos().get(i) - qpos0[i]));
-                for (int i = 0; i < env.model().nv(); i++) maxQvel = Math.max(maxQvel, Math.abs(env.data().qvel().get(i)));
+                for (int i = 0; i < qpos0.length; i++) {
+                    maxQpos = Math.max(maxQpos, Math.abs(env.data().qpos().get(i) - qpos0[i]));
+                }
+                for (int i = 0; i < env.model().nv(); i++) {
+                    maxQvel = Math.max(maxQvel, Math.abs(env.data().qvel().get(i)));
+                }
             }
             assertTrue(maxQpos <= 5e-3 && maxQpos > 4e-3, "qpos noise " + maxQpos);
             assertTrue(maxQvel <= 5e-3 && maxQvel > 4e-3, "qvel noise " + maxQvel);
