@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
         description = {"Maximum-entropy reinforcement learning with diffusion-model policies.",
                 "Start with:  dmerl train        (DiffSAC on Pendulum-v1 with default settings)",
                 "             dmerl envs         (the environments you can train on)"},
-        subcommands = {TrainCommand.class, EnvsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, SampleCommand.class, EnvsCommand.class, EnvCheckCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

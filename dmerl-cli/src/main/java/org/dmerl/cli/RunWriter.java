@@ -87,6 +87,11 @@ public final class RunWriter implements TrainingListener, AutoCloseable {
         }
     }
 
+    @Override
+    public void onPolicy(long envStep, org.dmerl.policy.StochasticPolicy policy, org.dmerl.algo.Config cfg) {
+        org.dmerl.algo.TrainedPolicy.save(dir.resolve(org.dmerl.algo.TrainedPolicy.FILE), policy, cfg);
+    }
+
     private static void line(BufferedWriter w, String s) {
         try {
             w.write(s);

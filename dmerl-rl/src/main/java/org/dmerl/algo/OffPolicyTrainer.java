@@ -125,6 +125,7 @@ public final class OffPolicyTrainer {
                 listener.onProgress(envSteps, totalSteps, wall, lastEvalMean);
             }
         }
+        listener.onPolicy(envSteps, policy, cfg);
         double wall = (System.nanoTime() - start) / 1e9;
         double learnSps = learningStartNanos == 0 ? Double.NaN
                 : (envSteps - learningStartSteps) / Math.max(1e-9, (System.nanoTime() - learningStartNanos) / 1e9);

@@ -14,6 +14,9 @@ public interface TrainingListener {
 
     default void onEvaluation(Evaluation e) {}
 
+    /** The trained policy at the end of the run (and at checkpoints), to be saved. */
+    default void onPolicy(long envStep, org.dmerl.policy.StochasticPolicy policy, Config cfg) {}
+
     /** Called every few steps so a progress display can refresh. */
     default void onProgress(long envStep, long totalSteps, double wallSeconds, double lastEvalReturn) {}
 }

@@ -203,7 +203,8 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     }
 
     /** All state, learned or not, for checkpoints. */
-    public List<Tensor> state() {
+    @Override
+    public List<Tensor> stateTensors() {
         List<Tensor> ps = new ArrayList<>(denoiser.parameters());
         ps.add(fourierPhase);
         ps.addAll(timeIn.parameters());

@@ -28,4 +28,9 @@ public interface StochasticPolicy extends Module {
 
     /** The deterministic action used at evaluation. */
     Tensor deterministic(Graph g, Tensor obs);
+
+    /** Everything a saved policy needs, learned or not (defaults to the parameters). */
+    default java.util.List<Tensor> stateTensors() {
+        return parameters();
+    }
 }

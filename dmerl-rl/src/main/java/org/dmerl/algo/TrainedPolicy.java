@@ -1,0 +1,139 @@
+package org.dmerl.algo;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.dmerl.env.BoxSpace;
+import org.dmerl.env.Env;
+import org.dmerl.env.EnvRegistry;
+import org.dmerl.policy.DiffusionKernelPolicy;
+import org.dmerl.policy.StochasticPolicy;
+import org.dmerl.tensor.Graph;
+import org.dmerl.tensor.Rng;
+import org.dmerl.tensor.Tensor;
+import org.dmerl.tensor.TensorArchive;
+
+/**
+ * A trained policy loaded from a run directory, for use in an application: environment observation in, environment
+ * action out (already scaled to the env's action box).
+ *
+ * <pre>{@code
+ * TrainedPolicy pi = TrainedPolicy.load(Path.of("runs/diffsac-Pendulum-v1-1"));
+ * double[] action = pi.act(observation, rng);     // evaluation action (the configured eval sampler)
+ * double[] sample = pi.sample(observation, rng);  // a draw from the stochastic policy
+ * }</pre>
+ */
+public final class TrainedPolicy {
+
+    public static final String FILE = "policy.ckpt";
+
+    private final Config cfg;
+    private final StochasticPolicy policy;
+    private final boolean diffusion;
+    private final int steps;
+    private final double sigma0, clip;
+    private final BoxSpace actionBox;
+    private final int obsDim;
+    private final Graph graph = new Graph();
+
+    private TrainedPolicy(Config cfg, StochasticPolicy policy, BoxSpace actionBox, int obsDim) {
+        this.cfg = cfg;
+        this.policy = policy;
+        this.diffusion = policy instanceof DiffusionKernelPolicy;
+        this.steps = cfg.getInt("diffusion_steps");
+        this.sigma0 = cfg.getDouble("sigma0");
+        this.clip = cfg.getDouble("action_clip");
+        this.actionBox = actionBox;
+        this.obsDim = obsDim;
+    }
+
+    /** Saves {@code policy} with its config. */
+    public static void save(Path file, StochasticPolicy policy, Config cfg) {
+        TensorArchive a = new TensorArchive();
+        for (Map.Entry<String, Object> e : cfg.asMap().entrySet()) a.putString("config/" + e.getKey(), String.valueOf(e.getValue()));
+        a.putTensors("policy", policy.stateTensors());
+        a.write(file);
+    }
+
+    /** Loads {@code dir/policy.ckpt} (or the file itself). */
+    public static TrainedPolicy load(Path dirOrFile) {
+        Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve(FILE) : dirOrFile;
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException("no saved policy at " + file + " (did the run finish?)");
+        }
+        TensorArchive a = TensorArchive.read(file);
+        Config cfg = new Config();
+        for (String key : Config.keys().keySet()) {
+            if (a.contains("config/" + key)) cfg.set(key, a.getString("config/" + key));
+        }
+        Env env = Training.makeEnv(cfg);
+        BoxSpace envActions;
+        int obsDim = env.observationSpace().dim(), actDim = env.actionSpace().dim();
+        try (env; Env raw = EnvRegistry.make(cfg.getString("env"))) {
+            envActions = raw.actionSpace();
+        }
+        Rng rng = new Rng(0);
+        StochasticPolicy policy = cfg.getString("algo").startsWith("diff")
+                ? Agents.diffusionPolicy(cfg, obsDim, actDim, rng)
+                : Agents.gaussianPolicy(cfg, obsDim, actDim, rng);
+        a.readTensors("policy", policy.stateTensors());
+        return new TrainedPolicy(cfg, policy, envActions, obsDim);
+    }
+
+    public Config config() { return cfg; }
+    public int observationDim() { return obsDim; }
+    public int actionDim() { return actionBox.dim(); }
+
+    /** A draw from the stochastic policy (for diffusion: the K-step SDE chain from x_0 ~ N(0, σ0²)). */
+    public double[] sample(double[] obs, Rng rng) {
+        return run(obs, rng, true);
+    }
+
+    /** The evaluation action: SAC's mean action, or the diffusion chain with the configured eval sampler. */
+    public double[] act(double[] obs, Rng rng) {
+        return run(obs, rng, false);
+    }
+
+    private double[] run(double[] obs, Rng rng, boolean stochastic) {
+        if (obs.length != obsDim) {
+            throw new IllegalArgumentException("observation has length " + obs.length + ", expected " + obsDim);
+        }
+        int d = actionBox.dim();
+        double[] unit = new double[d];
+        if (!diffusion) {
+            Tensor a = step(obs, rng, stochastic);
+            for (int i = 0; i < d; i++) unit[i] = a.data[i];
+        } else {
+            double[] x = new double[d];
+            for (int i = 0; i < d; i++) x[i] = sigma0 * rng.gaussian();
+            double[] aug = new double[obsDim + d + steps];
+            for (int k = 0; k < steps; k++) {
+                System.arraycopy(obs, 0, aug, 0, obsDim);
+                System.arraycopy(x, 0, aug, obsDim, d);
+                java.util.Arrays.fill(aug, obsDim + d, aug.length, 0);
+                aug[obsDim + d + k] = 1;
+                Tensor next = step(aug, rng, stochastic);
+                for (int i = 0; i < d; i++) x[i] = next.data[i];
+            }
+            for (int i = 0; i < d; i++) unit[i] = Math.max(-clip, Math.min(clip, Math.tanh(x[i])));
+        }
+        double[] out = new double[d];
+        for (int i = 0; i < d; i++) {
+            double lo = actionBox.low()[i], hi = actionBox.high()[i];
+            out[i] = lo + (unit[i] + 1) * 0.5 * (hi - lo);
+        }
+        return out;
+    }
+
+    private Tensor step(double[] obs, Rng rng, boolean stochastic) {
+        graph.reset();
+        graph.setGradEnabled(false);
+        Tensor o = graph.input(1, obs.length);
+        for (int i = 0; i < obs.length; i++) o.data[i] = (float) obs[i];
+        if (!stochastic) return policy.deterministic(graph, o);
+        Tensor noise = graph.input(1, policy.noiseDim());
+        rng.fillGaussian(noise.data, 0, noise.size());
+        return policy.sample(graph, o, noise).action();
+    }
+}
