@@ -128,6 +128,37 @@ public final class RunWriter implements TrainingListener, AutoCloseable {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "null";
     }
 
+    /**
+     * Drops CSV rows written after {@code envStep} (a killed run may have logged past its last checkpoint), so that
+     * a resumed run appends exactly what the uninterrupted run would have written.
+     */
+    public static void truncateAfter(Path dir, long envStep) {
+        for (String name : new String[] {"progress.csv", "eval.csv"}) {
+            Path file = dir.resolve(name);
+            if (!Files.exists(file)) continue;
+            try {
+                java.util.List<String> lines = Files.readAllLines(file);
+                java.util.List<String> kept = new java.util.ArrayList<>();
+                for (int i = 0; i < lines.size(); i++) {
+                    String line = lines.get(i);
+                    if (i == 0) {
+                        kept.add(line);
+                        continue;
+                    }
+                    int comma = line.indexOf(',');
+                    try {
+                        if (comma > 0 && Long.parseLong(line.substring(0, comma)) <= envStep) kept.add(line);
+                    } catch (NumberFormatException e) {
+                        // a half-written last line of a killed run
+                    }
+                }
+                writeAtomically(file, String.join("\n", kept) + "\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
     /** Temp file, then rename: a crash never leaves a half-written file under the final name. */
     public static void writeAtomically(Path file, String content) {
         try {

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.dmerl.algo.Config;
+import org.dmerl.algo.OffPolicyTrainer;
 import org.dmerl.algo.Training;
 import org.dmerl.algo.TrainingResult;
 
@@ -46,6 +47,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "compute threads of the learner: 1 or 2")
     Integer threads;
 
+    @Option(names = "--resume", description = "continue the stopped or killed run in this directory from its latest checkpoint")
+    Path resume;
+
     @Option(names = "--list-keys", description = "print every config key with its default and documentation")
     boolean listKeys;
 
@@ -57,6 +61,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             return 0;
         }
+        if (resume != null) return resumeRun();
         Config cfg = resolve();
         Path dir = out != null ? out : Path.of("runs", String.format("%s-%s-%d-%s", cfg.getString("algo"),
                 cfg.getString("env"), cfg.getLong("seed"),
@@ -65,12 +70,31 @@ public final class TrainCommand implements Callable<Integer> {
             RunWriter.writeAtomically(dir.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
             System.out.printf("dmerl: training %s on %s for %d steps (seed %d) -> %s%n", cfg.getString("algo"),
                     cfg.getString("env"), cfg.getLong("steps"), cfg.getLong("seed"), dir);
-            TrainingResult r = Training.run(cfg, writer);
-            writer.writeFinal(r);
-            System.out.printf(Locale.ROOT, "dmerl: done: eval return %.2f ± %.2f, %.1f env steps/s, %.1f s%n",
-                    r.evalReturnMean(), r.evalReturnStd(), r.stepsPerSecond(), r.wallSeconds());
+            finish(writer, Training.run(cfg, writer, new OffPolicyTrainer.Checkpoints(dir, false)));
         }
         return 0;
+    }
+
+    private Integer resumeRun() {
+        if (algo != null || env != null || config != null || !overrides.isEmpty() || out != null) {
+            throw new UserError("--resume continues a run with its own config; drop --algo/--env/--config/--set/--out");
+        }
+        Config cfg = Training.configOfCheckpoint(resume);
+        if (steps != null) cfg.set("steps", steps);
+        long resumedAt = OffPolicyTrainer.readLatestCheckpoint(resume).getLongs("counters")[0];
+        RunWriter.truncateAfter(resume, resumedAt);
+        try (RunWriter writer = new RunWriter(resume, System.out, cfg.getLong("steps"), cfg.getLong("log_every"), true)) {
+            System.out.printf("dmerl: resuming %s on %s at env step %d of %d -> %s%n", cfg.getString("algo"),
+                    cfg.getString("env"), resumedAt, cfg.getLong("steps"), resume);
+            finish(writer, Training.run(cfg, writer, new OffPolicyTrainer.Checkpoints(resume, true)));
+        }
+        return 0;
+    }
+
+    private static void finish(RunWriter writer, TrainingResult r) {
+        writer.writeFinal(r);
+        System.out.printf(Locale.ROOT, "dmerl: done: eval return %.2f ± %.2f, %.1f env steps/s, %.1f s%n",
+                r.evalReturnMean(), r.evalReturnStd(), r.stepsPerSecond(), r.wallSeconds());
     }
 
     /**

@@ -28,6 +28,12 @@ public interface Env extends AutoCloseable {
     /** Applies {@code action} (length {@code actionSpace().dim()}). */
     StepResult step(double[] action);
 
+    /**
+     * Adds the random generators whose state decides this env's future (for checkpoints), outermost wrapper last.
+     * A checkpoint taken between episodes saves their states; restoring them makes the next {@link #reset()} identical.
+     */
+    default void collectRngs(java.util.List<org.dmerl.tensor.Rng> out) {}
+
     /** Releases native resources, if any. */
     @Override
     default void close() {}

@@ -22,6 +22,7 @@ public abstract class Wrapper implements Env {
     @Override public double[] reset() { return env.reset(); }
     @Override public StepResult step(double[] action) { return env.step(action); }
     @Override public void close() { env.close(); }
+    @Override public void collectRngs(java.util.List<org.dmerl.tensor.Rng> out) { env.collectRngs(out); }
 
     @Override
     public <T> Optional<T> unwrap(Class<T> type) {

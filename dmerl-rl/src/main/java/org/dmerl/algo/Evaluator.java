@@ -16,6 +16,7 @@ public final class Evaluator {
     /** Runs {@code episodes} episodes; the first is reset with {@code seed}, the rest continue its stream. */
     public Stats evaluate(Env env, StochasticPolicy policy, int episodes, long seed) {
         double sum = 0, sumSq = 0;
+        policy.resetEvalNoise(seed);
         double[] obs = env.reset(seed);
         for (int e = 0; e < episodes; e++) {
             if (e > 0) obs = env.reset();

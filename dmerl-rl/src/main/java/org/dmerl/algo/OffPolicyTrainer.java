@@ -56,10 +56,25 @@ public final class OffPolicyTrainer {
         return env.unwrap(SubStepEnv.class).map(SubStepEnv::subSteps).orElse(1);
     }
 
+    /** Where checkpoints go (null: none) and whether to continue from the latest one there. */
+    public record Checkpoints(java.nio.file.Path dir, boolean resume) {
+        public static final String LATEST = "checkpoint.ckpt", PREVIOUS = "checkpoint.prev.ckpt";
+    }
+
+    private Checkpoints checkpoints;
+    private double wallOffset;
+
+    public OffPolicyTrainer withCheckpoints(Checkpoints c) {
+        this.checkpoints = c;
+        return this;
+    }
+
     public TrainingResult run() {
         long totalSteps = cfg.getLong("steps");
         long evalEvery = cfg.getLong("eval_every");
         long learningStarts = cfg.getLong("learning_starts");
+        long checkpointEvery = cfg.getLong("checkpoint_every") > 0 ? cfg.getLong("checkpoint_every")
+                : Math.max(1, totalSteps / 10);
         double utd = cfg.getDouble("utd");
         long seed = cfg.getLong("seed");
         int evalEpisodes = cfg.getInt("eval_episodes");
@@ -73,7 +88,23 @@ public final class OffPolicyTrainer {
         float[] s2 = new float[policy.observationDim()];
         double[] action = new double[policy.actionDim()];
         obs = env.reset(seed);
+        boolean needsReset = false;
+        if (checkpoints != null && checkpoints.resume()) {
+            restore(readLatestCheckpoint(checkpoints.dir()));
+            needsReset = true;
+        }
+        long nextCheckpoint = (envSteps / checkpointEvery + 1) * checkpointEvery;
         while (envSteps < totalSteps) {
+            if (needsReset) {
+                // Between episodes the whole run state is on hand: the natural place for an exact checkpoint.
+                if (checkpoints != null && envSteps >= nextCheckpoint) {
+                    saveCheckpoint(checkpoints.dir(), wallOffset + (System.nanoTime() - start) / 1e9);
+                    listener.onPolicy(envSteps, policy, cfg);
+                    nextCheckpoint = (envSteps / checkpointEvery + 1) * checkpointEvery;
+                }
+                obs = env.reset();
+                needsReset = false;
+            }
             boolean warmup = envSteps < learningStarts;
             if (warmup && randomWarmup) {
                 for (int i = 0; i < action.length; i++) action[i] = actRng.uniform(-1, 1);
@@ -89,7 +120,8 @@ public final class OffPolicyTrainer {
             float discount = r.terminated() ? 0f
                     : (discountOnlyAtRealSteps && !real) ? 1f : gammaPerAgentStep;
             buffer.add(s, a, r.reward(), s2, discount);
-            obs = r.done() ? env.reset() : r.observation();
+            obs = r.observation();
+            needsReset = r.done();
             if (!real) continue;
 
             envSteps++;
@@ -109,28 +141,106 @@ public final class OffPolicyTrainer {
                     }
                 }
             }
-            double wall = (System.nanoTime() - start) / 1e9;
+            double wall = wallOffset + (System.nanoTime() - start) / 1e9;
             if (r.done()) {
                 listener.onEpisode(new TrainingListener.Episode(envSteps, wall, stats.lastEpisodeReturn(),
-                        stats.lastEpisodeLength(), sac.lastLosses(), envSteps / Math.max(wall, 1e-9)));
+                        stats.lastEpisodeLength() / Math.max(1, agentStepsPerEnvStep()), sac.lastLosses(),
+                        envSteps / Math.max(wall, 1e-9)));
             }
             if (envSteps % evalEvery == 0 || envSteps == totalSteps) {
                 Evaluator.Stats e = evaluator.evaluate(evalEnv, policy, evalEpisodes, seed + 1_000_003L);
                 lastEvalMean = e.mean();
                 lastEvalStd = e.std();
-                listener.onEvaluation(new TrainingListener.Evaluation(envSteps, (System.nanoTime() - start) / 1e9,
-                        e.mean(), e.std(), e.episodes()));
+                listener.onEvaluation(new TrainingListener.Evaluation(envSteps, wall, e.mean(), e.std(), e.episodes()));
             }
             if ((envSteps & 63) == 0 || envSteps == totalSteps) {
                 listener.onProgress(envSteps, totalSteps, wall, lastEvalMean);
             }
         }
+        double wall = wallOffset + (System.nanoTime() - start) / 1e9;
+        if (checkpoints != null) saveCheckpoint(checkpoints.dir(), wall);
         listener.onPolicy(envSteps, policy, cfg);
-        double wall = (System.nanoTime() - start) / 1e9;
         double learnSps = learningStartNanos == 0 ? Double.NaN
                 : (envSteps - learningStartSteps) / Math.max(1e-9, (System.nanoTime() - learningStartNanos) / 1e9);
         return new TrainingResult(cfg.getString("algo"), cfg.getString("env"), seed, envSteps, agentSteps, gradSteps,
                 wall, envSteps / wall, learnSps, lastEvalMean, lastEvalStd, cfg.getInt("threads"));
+    }
+
+    /**
+     * Writes everything the run needs to continue exactly: networks, optimisers, temperature, replay buffer, RNG
+     * states of learner and envs, counters. The previous checkpoint is kept as {@code checkpoint.prev.ckpt}.
+     */
+    private void saveCheckpoint(java.nio.file.Path dir, double wall) {
+        org.dmerl.tensor.TensorArchive a = new org.dmerl.tensor.TensorArchive();
+        a.putString("kind", "dmerl-offpolicy-checkpoint");
+        for (var e : cfg.asMap().entrySet()) a.putString("config/" + e.getKey(), String.valueOf(e.getValue()));
+        a.putLongs("counters", new long[] {envSteps, agentSteps, gradSteps});
+        a.putDoubles("scalars", new double[] {gradCredit, lastEvalMean, lastEvalStd, wall});
+        a.putLongs("rng/act", actRng.state());
+        a.putLongs("rng/learn", learnRng.state());
+        java.util.List<Rng> envRngs = new java.util.ArrayList<>();
+        env.collectRngs(envRngs);
+        for (int i = 0; i < envRngs.size(); i++) a.putLongs("rng/env" + i, envRngs.get(i).state());
+        a.putLongs("rng/env_count", new long[] {envRngs.size()});
+        env.unwrap(org.dmerl.env.NormalizeObservation.class).ifPresent(n -> {
+            var st = n.statistics();
+            a.putDoubles("obs_norm/mean", st.mean());
+            a.putDoubles("obs_norm/var", st.var());
+            a.putDoubles("obs_norm/count", new double[] {st.count()});
+        });
+        sac.save(a);
+        buffer.save(a);
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Path latest = dir.resolve(Checkpoints.LATEST);
+            if (java.nio.file.Files.exists(latest)) {
+                java.nio.file.Files.move(latest, dir.resolve(Checkpoints.PREVIOUS),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            a.write(latest);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write checkpoint in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The latest readable checkpoint; a corrupted latest one falls back to the previous with a warning. */
+    public static org.dmerl.tensor.TensorArchive readLatestCheckpoint(java.nio.file.Path dir) {
+        java.nio.file.Path latest = dir.resolve(Checkpoints.LATEST), previous = dir.resolve(Checkpoints.PREVIOUS);
+        if (!java.nio.file.Files.exists(latest) && !java.nio.file.Files.exists(previous)) {
+            throw new IllegalArgumentException("no checkpoint in " + dir + " (nothing to resume)");
+        }
+        try {
+            return org.dmerl.tensor.TensorArchive.read(latest);
+        } catch (IllegalArgumentException e) {
+            if (!java.nio.file.Files.exists(previous)) throw e;
+            System.err.println("dmerl: warning: " + e.getMessage() + "; resuming from " + previous);
+            return org.dmerl.tensor.TensorArchive.read(previous);
+        }
+    }
+
+    private void restore(org.dmerl.tensor.TensorArchive a) {
+        long[] c = a.getLongs("counters");
+        envSteps = c[0];
+        agentSteps = c[1];
+        gradSteps = c[2];
+        double[] sc = a.getDoubles("scalars");
+        gradCredit = sc[0];
+        lastEvalMean = sc[1];
+        lastEvalStd = sc[2];
+        wallOffset = sc[3];
+        actRng.setState(a.getLongs("rng/act"));
+        learnRng.setState(a.getLongs("rng/learn"));
+        java.util.List<Rng> envRngs = new java.util.ArrayList<>();
+        env.collectRngs(envRngs);
+        if (a.getLongs("rng/env_count")[0] != envRngs.size()) {
+            throw new IllegalArgumentException("checkpoint was written for a different environment stack");
+        }
+        for (int i = 0; i < envRngs.size(); i++) envRngs.get(i).setState(a.getLongs("rng/env" + i));
+        env.unwrap(org.dmerl.env.NormalizeObservation.class).ifPresent(n -> n.setStatistics(
+                new org.dmerl.env.RunningMeanStd(a.getDoubles("obs_norm/mean"), a.getDoubles("obs_norm/var"),
+                        a.getDoubles("obs_norm/count")[0])));
+        sac.restore(a);
+        buffer.restore(a);
     }
 
     private void sampleAction(double[] o, double[] out) {

@@ -68,6 +68,44 @@ public final class ReplayBuffer {
         return batch;
     }
 
-    int nextIndex() { return next; }
-    void restoreCursor(int size, int next) { this.size = size; this.next = next; }
+    int nextIndex() {
+        return next;
+    }
+
+    /** Stores the filled part and the cursor. */
+    void save(org.dmerl.tensor.TensorArchive a) {
+        a.putLongs("buffer/cursor", new long[] {size, next, capacity});
+        a.putTensor("buffer/obs", slice(obs, obsDim));
+        a.putTensor("buffer/actions", slice(actions, actDim));
+        a.putTensor("buffer/rewards", slice(rewards, 1));
+        a.putTensor("buffer/next_obs", slice(nextObs, obsDim));
+        a.putTensor("buffer/discount", slice(discount, 1));
+    }
+
+    void restore(org.dmerl.tensor.TensorArchive a) {
+        long[] c = a.getLongs("buffer/cursor");
+        if (c[2] != capacity) {
+            throw new IllegalArgumentException("checkpoint buffer capacity " + c[2] + " differs from " + capacity);
+        }
+        size = (int) c[0];
+        next = (int) c[1];
+        if (size == 0) return;
+        restoreInto(a, "buffer/obs", obs, obsDim);
+        restoreInto(a, "buffer/actions", actions, actDim);
+        restoreInto(a, "buffer/rewards", rewards, 1);
+        restoreInto(a, "buffer/next_obs", nextObs, obsDim);
+        restoreInto(a, "buffer/discount", discount, 1);
+    }
+
+    private Tensor slice(float[] src, int width) {
+        Tensor t = Tensor.zeros(Math.max(1, size), width);
+        System.arraycopy(src, 0, t.data, 0, size * width);
+        return t;
+    }
+
+    private void restoreInto(org.dmerl.tensor.TensorArchive a, String name, float[] dst, int width) {
+        Tensor t = Tensor.zeros(size, width);
+        a.readTensor(name, t);
+        System.arraycopy(t.data, 0, dst, 0, size * width);
+    }
 }

@@ -135,6 +135,39 @@ public final class Sac {
     public Tensor logAlpha() { return logAlpha; }
     public List<Adam> optimizers() { return List.of(actorOpt, criticOpt, alphaOpt); }
 
+    void save(org.dmerl.tensor.TensorArchive a) {
+        a.putTensors("actor", actor.stateTensors());
+        a.putTensors("critic", critic.parameters());
+        a.putTensors("critic_target", criticTarget.parameters());
+        a.putTensor("log_alpha", logAlpha);
+        List<Adam> opts = optimizers();
+        for (int i = 0; i < opts.size(); i++) {
+            a.putLongs("opt" + i + "/step", new long[] {opts.get(i).stepCount()});
+            float[][] mom = opts.get(i).moments();
+            for (int j = 0; j < mom.length; j++) a.putTensor("opt" + i + "/m" + j, Tensor.of(1, mom[j].length, mom[j]));
+        }
+        a.putDoubles("last_losses", new double[] {last.criticLoss(), last.actorLoss(), last.alpha(), last.alphaLoss(), last.entropy()});
+    }
+
+    void restore(org.dmerl.tensor.TensorArchive a) {
+        a.readTensors("actor", actor.stateTensors());
+        a.readTensors("critic", critic.parameters());
+        a.readTensors("critic_target", criticTarget.parameters());
+        a.readTensor("log_alpha", logAlpha);
+        List<Adam> opts = optimizers();
+        for (int i = 0; i < opts.size(); i++) {
+            opts.get(i).setStepCount(a.getLongs("opt" + i + "/step")[0]);
+            float[][] mom = opts.get(i).moments();
+            for (int j = 0; j < mom.length; j++) {
+                Tensor t = Tensor.zeros(1, mom[j].length);
+                a.readTensor("opt" + i + "/m" + j, t);
+                System.arraycopy(t.data, 0, mom[j], 0, mom[j].length);
+            }
+        }
+        double[] l = a.getDoubles("last_losses");
+        last = new Losses((float) l[0], (float) l[1], (float) l[2], (float) l[3], (float) l[4]);
+    }
+
     public List<Module> modules() {
         return List.of(actor, critic, criticTarget);
     }

@@ -37,6 +37,21 @@ public final class Training {
     }
 
     public static TrainingResult run(Config cfg, TrainingListener listener) {
+        return run(cfg, listener, null);
+    }
+
+    /** The config a checkpoint was written with. */
+    public static Config configOfCheckpoint(java.nio.file.Path dir) {
+        org.dmerl.tensor.TensorArchive a = OffPolicyTrainer.readLatestCheckpoint(dir);
+        Config cfg = new Config();
+        for (String key : Config.keys().keySet()) {
+            if (a.contains("config/" + key)) cfg.set(key, a.getString("config/" + key));
+        }
+        return cfg;
+    }
+
+    /** Runs with checkpoints in {@code checkpoints.dir()} (null: none), resuming from the latest if asked. */
+    public static TrainingResult run(Config cfg, TrainingListener listener, OffPolicyTrainer.Checkpoints checkpoints) {
         validate(cfg);
         Parallel.setThreads(cfg.getInt("threads"));
         Rng root = new Rng(cfg.getLong("seed"));
@@ -88,7 +103,7 @@ public final class Training {
                     targetEntropy, entropyScale, cfg.getFloat("tau"));
             OffPolicyTrainer trainer = new OffPolicyTrainer(cfg, env, evalEnv, policy, sac, root, randomWarmup,
                     gammaPerStep, cfg.getBool("env_time_discounting"), listener);
-            return trainer.run();
+            return trainer.withCheckpoints(checkpoints).run();
         }
     }
 }

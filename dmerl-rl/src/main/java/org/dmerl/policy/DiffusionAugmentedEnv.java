@@ -58,8 +58,14 @@ public final class DiffusionAugmentedEnv extends Wrapper implements SubStepEnv {
     public int diffusionStep() { return k; }
 
     @Override
+    public void collectRngs(java.util.List<Rng> out) {
+        super.collectRngs(out);
+        out.add(rng);
+    }
+
+    @Override
     public double[] reset(long seed) {
-        rng = new Rng(seed ^ 0x5DEECE66DL);
+        rng.setState(new Rng(seed ^ 0x5DEECE66DL).state());
         state = env.reset(seed);
         return startChain();
     }

@@ -78,6 +78,11 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         evalRng = rng.split();
     }
 
+    @Override
+    public void resetEvalNoise(long seed) {
+        evalRng.setState(new Rng(seed).state());
+    }
+
     static float inverseSoftplus(double y) {
         return (float) (y > 20 ? y : Math.log(Math.expm1(y)));
     }

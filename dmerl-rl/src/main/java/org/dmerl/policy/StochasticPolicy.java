@@ -29,6 +29,9 @@ public interface StochasticPolicy extends Module {
     /** The deterministic action used at evaluation. */
     Tensor deterministic(Graph g, Tensor obs);
 
+    /** Restarts the noise of stochastic evaluation so every evaluation draws the same noise (checkpoint-safe). */
+    default void resetEvalNoise(long seed) {}
+
     /** Everything a saved policy needs, learned or not (defaults to the parameters). */
     default java.util.List<Tensor> stateTensors() {
         return parameters();

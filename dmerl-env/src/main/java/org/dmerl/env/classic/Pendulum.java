@@ -38,6 +38,11 @@ public final class Pendulum implements Env {
     private final double g;
     // An env never seeded behaves as if seeded with 0, so unseeded runs are still reproducible.
     private Rng rng = new Rng(0);
+
+    @Override
+    public void collectRngs(java.util.List<Rng> out) {
+        out.add(rng);
+    }
     private double theta;
     private double thetaDot;
     private boolean started;
@@ -75,7 +80,7 @@ public final class Pendulum implements Env {
 
     @Override
     public double[] reset(long seed) {
-        rng = new Rng(seed);
+        rng.setState(new Rng(seed).state());
         return reset();
     }
 

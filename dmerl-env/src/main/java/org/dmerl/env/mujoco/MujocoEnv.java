@@ -58,6 +58,11 @@ public abstract class MujocoEnv implements Env {
     private final BoxSpace actionSpace;
     private final BoxSpace observationSpace;
     private Rng rng = new Rng(0);
+
+    @Override
+    public void collectRngs(java.util.List<Rng> out) {
+        out.add(rng);
+    }
     private boolean started;
 
     /**
@@ -148,7 +153,7 @@ public abstract class MujocoEnv implements Env {
 
     @Override
     public double[] reset(long seed) {
-        rng = new Rng(seed);
+        rng.setState(new Rng(seed).state());
         return reset();
     }
 
