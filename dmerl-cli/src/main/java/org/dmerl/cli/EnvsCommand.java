@@ -11,9 +11,13 @@ import picocli.CommandLine.Command;
 @Command(name = "envs", mixinStandardHelpOptions = true, description = "List the environments with obs/action dims.")
 public final class EnvsCommand implements Callable<Integer> {
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
-        System.out.printf("%-18s %7s %7s %6s  %s%n", "id", "obs", "action", "limit", "description");
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        out.printf("%-18s %7s %7s %6s  %s%n", "id", "obs", "action", "limit", "description");
         for (String id : EnvRegistry.ids()) {
             EnvRegistry.Spec spec = EnvRegistry.spec(id);
             String obs, act;
@@ -24,9 +28,10 @@ public final class EnvsCommand implements Callable<Integer> {
                 obs = "?";
                 act = "?";
             }
-            System.out.printf("%-18s %7s %7s %6s  %s%n", id, obs, act,
+            out.printf("%-18s %7s %7s %6s  %s%n", id, obs, act,
                     spec.maxEpisodeSteps() > 0 ? spec.maxEpisodeSteps() : "-", spec.description());
         }
+        out.flush();
         return 0;
     }
 }

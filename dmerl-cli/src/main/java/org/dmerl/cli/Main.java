@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
                 "Start with:  dmerl train        (DiffSAC on Pendulum-v1 with default settings)",
                 "             dmerl envs         (the environments you can train on)"},
         subcommands = {TrainCommand.class, EvalCommand.class, SampleCommand.class, EnvsCommand.class, EnvCheckCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                SweepCommand.class, PlotCommand.class, ReportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -84,11 +84,13 @@ public final class ReplayBuffer {
 
     void restore(org.dmerl.tensor.TensorArchive a) {
         long[] c = a.getLongs("buffer/cursor");
-        if (c[2] != capacity) {
+        // A run resumed with more --steps gets a bigger buffer; that is exact while the saved one never overwrote.
+        boolean grown = c[2] < capacity && (c[0] < c[2] || c[1] == 0);
+        if (c[2] != capacity && !grown) {
             throw new IllegalArgumentException("checkpoint buffer capacity " + c[2] + " differs from " + capacity);
         }
         size = (int) c[0];
-        next = (int) c[1];
+        next = grown ? size : (int) c[1];
         if (size == 0) return;
         restoreInto(a, "buffer/obs", obs, obsDim);
         restoreInto(a, "buffer/actions", actions, actDim);

@@ -161,8 +161,11 @@ public final class TensorArchive {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
         }
-        if (all.length < MAGIC.length + 16 || !java.util.Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+        if (all.length < MAGIC.length || !java.util.Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw new IllegalArgumentException(file + " is not a dmerl archive (bad magic)");
+        }
+        if (all.length < MAGIC.length + 16) {
+            throw new IllegalArgumentException(file + " is corrupted (truncated to " + all.length + " bytes)");
         }
         CRC32 crc = new CRC32();
         crc.update(all, 0, all.length - 8);
