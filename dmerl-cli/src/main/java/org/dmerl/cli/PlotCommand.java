@@ -52,11 +52,13 @@ import picocli.CommandLine.Spec;
  * subplots, one per environment.
  */
 @Command(name = "plot", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Plot eval return vs env steps of run directories as a PNG. Runs are grouped by (env, algo):",
-                "one chart per env, one line per algo = mean across seeds of eval.csv's return_mean, with a shaded",
-                "band of ± standard error across seeds at the steps every seed of the group evaluated (none for a",
-                "single seed). Several envs give one PNG with a grid of subplots, one per env; --width/--height are",
-                "the size of the whole image. A directory holding run directories stands for all of them.",
+        description = {"Plot eval return vs env steps of run directories as a PNG.",
+                "Runs are grouped by (env, algo): one chart per env, one line per algo: the",
+                "mean across seeds of eval.csv's return_mean, with a shaded band of ± one",
+                "standard error across seeds at the steps all seeds of the group evaluated",
+                "(no band for a single seed). Several envs give one PNG with a grid of",
+                "subplots, one per env; --width/--height are the size of the whole image.",
+                "A directory holding run directories stands for all of them.",
                 "Example: dmerl plot runs/sac-Hopper-v4-* runs/diffsac-Hopper-v4-* -o hopper.png"})
 public final class PlotCommand implements Callable<Integer> {
 
@@ -69,10 +71,10 @@ public final class PlotCommand implements Callable<Integer> {
     @Option(names = "--title", paramLabel = "T", description = "title (default: the env, or a summary for several envs)")
     String title;
 
-    @Option(names = "--width", description = "image width in pixels (default: ${DEFAULT-VALUE})")
+    @Option(names = "--width", paramLabel = "PX", description = "image width in pixels (default: ${DEFAULT-VALUE})")
     int width = 1000;
 
-    @Option(names = "--height", description = "image height in pixels (default: ${DEFAULT-VALUE})")
+    @Option(names = "--height", paramLabel = "PX", description = "image height in pixels (default: ${DEFAULT-VALUE})")
     int height = 600;
 
     @Spec

@@ -30,10 +30,12 @@ import picocli.CommandLine.Spec;
  * to the published reference return for that algorithm and task where there is one.
  */
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Summarise run directories as a markdown table: one row per (env, algo) with the number of seeds,",
-                "final eval return (mean ± std across seeds), env steps, steps/s, wall time and the published reference.",
-                "A directory holding run directories stands for all of them. Runs without final.json and without",
-                "evaluation rows (failed, or stopped before their first evaluation) are listed as skipped.",
+        description = {"Summarise run directories as a markdown table, one row per (env, algo):",
+                "number of seeds, mean env steps, final eval return (mean ± std across seeds),",
+                "the published reference return, mean steps/s and mean wall time.",
+                "A directory holding run directories stands for all of them. Runs without",
+                "final.json and without evaluation rows (failed, or stopped before their",
+                "first evaluation) are listed as skipped.",
                 "Example: dmerl report runs/sac-Hopper-v4-* runs/diffsac-Hopper-v4-* -o report.md"})
 public final class ReportCommand implements Callable<Integer> {
 
@@ -145,9 +147,11 @@ public final class ReportCommand implements Callable<Integer> {
          * retrieved"), so those show "–". Matching is by task name (the part before "-v"); the source label carries
          * the env version the number was measured on, since numbers are not portable across versions (§2.4).
          */
-        private static final String CLEANRL = "CleanRL v4, 1M steps, 3 seeds, end-of-training return";
-        private static final String TIANSHOU = "Tianshou v3, 1M steps, 10 seeds, max of mean test return (optimistic)";
-        private static final String SB3 = "SB3 RL Zoo, 1 agent (SAC 20k steps, PPO 100k steps)";
+        private static final String CLEANRL = "CleanRL sac_continuous_action.py / ppo_continuous_action.py, "
+                + "Gymnasium v4, 1M env steps, 3 seeds, end-of-training return";
+        private static final String TIANSHOU = "Tianshou, Gym v3, 1M env steps, 10 seeds, max over training of the "
+                + "mean test return (optimistic)";
+        private static final String SB3 = "SB3 RL Zoo, 1 trained agent (SAC after 20k steps, PPO after 100k steps)";
         private static final Map<String, Published> TABLE = new LinkedHashMap<>();
 
         static {
@@ -161,12 +165,12 @@ public final class ReportCommand implements Callable<Integer> {
             put("ppo", "Walker2d", "2288 ± 572", "CleanRL v4", CLEANRL);
             put("ppo", "Humanoid", "716 ± 49", "CleanRL v4", CLEANRL);
             put("ppo", "Ant", "3258 ± 1079", "Tianshou v3, max", TIANSHOU);
-            put("sac", "Pendulum", "−157.0 ± 88.7", "SB3 zoo, 20k", SB3);
-            put("ppo", "Pendulum", "−172.2", "SB3 zoo, 100k", SB3);
+            put("sac", "Pendulum", "-157.0 ± 88.7", "SB3 zoo, 20k", SB3);
+            put("ppo", "Pendulum", "-172.2", "SB3 zoo, 100k", SB3);
         }
 
         private static void put(String algo, String task, String value, String tag, String source) {
-            TABLE.put(algo + "/" + task, new Published(value + " (" + tag + ")", tag + ": " + source));
+            TABLE.put(algo + "/" + task, new Published(value + " (" + tag + ")", tag.replaceAll(",.*", "") + " = " + source));
         }
 
         static Published lookup(String algo, String env) {

@@ -144,7 +144,7 @@ public final class OffPolicyTrainer {
             double wall = wallOffset + (System.nanoTime() - start) / 1e9;
             if (r.done()) {
                 listener.onEpisode(new TrainingListener.Episode(envSteps, wall, stats.lastEpisodeReturn(),
-                        stats.lastEpisodeLength() / Math.max(1, agentStepsPerEnvStep()), sac.lastLosses(),
+                        stats.lastEpisodeLength(), sac.lastLosses(),
                         envSteps / Math.max(wall, 1e-9)));
             }
             if (envSteps % evalEvery == 0 || envSteps == totalSteps) {
