@@ -12,7 +12,7 @@ public final class Agents {
 
     private Agents() {}
 
-    public static final java.util.List<String> ALGORITHMS = java.util.List.of("sac", "diffsac");
+    public static final java.util.List<String> ALGORITHMS = java.util.List.of("sac", "diffsac", "wpo", "diffwpo");
 
     public static void checkAlgorithm(String algo) {
         if (!ALGORITHMS.contains(algo)) {

@@ -24,7 +24,7 @@ public final class Config {
 
     static {
         // Run
-        key("algo", "diffsac", "sac | diffsac (ppo, wpo and their diffusion variants: see docs/architecture.md)");
+        key("algo", "diffsac", "sac | diffsac | wpo | diffwpo (SAC or WPO actor objective; diff* = on the diffusion-augmented MDP)");
         key("env", "Pendulum-v1", "environment id (see `dmerl envs`)");
         key("seed", 1L, "seed of everything random in the run");
         key("steps", 20_000L, "real environment steps (never augmented diffusion sub-steps)");

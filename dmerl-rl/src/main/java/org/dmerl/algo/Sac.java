@@ -18,6 +18,13 @@ import org.dmerl.tensor.Tensor;
  */
 public final class Sac {
 
+    /**
+     * How the actor learns from the critic. SAC: minimise α·log π(a|s) − Q(s, a) through a reparameterised a.
+     * WPO (Pfau et al. 2025, spec §4): at a stop-gradient sample a, minimise Σ_dims sg(α∇ₐ log π − ∇ₐQ)·∇ₐ log π_θ,
+     * whose gradient is E[(α∇ₐ log π − ∇ₐQ)ᵀ ∇_θ∇ₐ log π]. Critic and temperature learning are the same.
+     */
+    public enum ActorObjective { SAC, WPO }
+
     /** What one update measured. */
     public record Losses(float criticLoss, float actorLoss, float alpha, float alphaLoss, float entropy) {}
 
@@ -28,7 +35,10 @@ public final class Sac {
     private final boolean autotune;
     private final float targetEntropy, entropyScale;
     private final float tau;
-    private final Graph targetGraph = new Graph(), criticGraph = new Graph(), actorGraph = new Graph();
+    private final Graph targetGraph = new Graph(), criticGraph = new Graph(), actorGraph = new Graph(),
+            actionGradGraph = new Graph();
+    private ActorObjective objective = ActorObjective.SAC;
+    private Tensor actionLeaf;
     private final int batchSize;
     private Losses last = new Losses(Float.NaN, Float.NaN, Float.NaN, Float.NaN, Float.NaN);
 
@@ -55,6 +65,11 @@ public final class Sac {
         alphaOpt = new Adam(List.of(logAlpha), alphaLr);
         logAlpha.data[0] = (float) Math.log(initialAlpha);
         logAlpha.touch();
+    }
+
+    public Sac withObjective(ActorObjective value) {
+        objective = value;
+        return this;
     }
 
     public float alpha() {
@@ -89,21 +104,56 @@ public final class Sac {
         cg.backward(criticLoss);
         criticOpt.step();
 
-        // Actor: minimise α log π(a|s) − min Q(s, a) with the critics frozen
-        Graph ag = actorGraph;
-        ag.reset();
         critic.setRequiresGrad(false);
-        Tensor noise = noise(ag, rng);
-        StochasticPolicy.Sample pi = actor.sample(ag, batch.obs(), noise);
-        Tensor minQ = critic.min(ag, batch.obs(), pi.action());
-        Tensor actorLoss = ag.mean(ag.sub(ag.mulScalar(pi.logProb(), alpha), minQ));
-        actorOpt.zeroGrad();
-        ag.backward(actorLoss);
-        actorOpt.step();
+        Tensor logProb;
+        Tensor actorLoss;
+        if (objective == ActorObjective.SAC) {
+            // Actor: minimise α log π(a|s) − min Q(s, a) with the critics frozen
+            Graph ag = actorGraph;
+            ag.reset();
+            Tensor noise = noise(ag, rng);
+            StochasticPolicy.Sample pi = actor.sample(ag, batch.obs(), noise);
+            Tensor minQ = critic.min(ag, batch.obs(), pi.action());
+            actorLoss = ag.mean(ag.sub(ag.mulScalar(pi.logProb(), alpha), minQ));
+            actorOpt.zeroGrad();
+            ag.backward(actorLoss);
+            actorOpt.step();
+            logProb = pi.logProb();
+        } else {
+            Graph ag = actorGraph;
+            ag.reset();
+            // a stop-gradient sample and its log-density term
+            ag.setGradEnabled(false);
+            StochasticPolicy.Sample pi = actor.sample(ag, batch.obs(), noise(ag, rng));
+            ag.setGradEnabled(true);
+            logProb = pi.logProb();
+            // ∇ₐ min Q(s, a) at the sample (critics frozen: only the action leaf collects gradient)
+            if (actionLeaf == null || actionLeaf.rows() != batchSize) {
+                actionLeaf = Tensor.param("wpo.action", batchSize, actor.actionDim());
+            }
+            System.arraycopy(pi.action().data, 0, actionLeaf.data, 0, actionLeaf.size());
+            actionLeaf.zeroGrad();
+            Graph qg = actionGradGraph;
+            qg.reset();
+            qg.backward(qg.sum(critic.min(qg, batch.obs(), actionLeaf)));
+            // L = mean_rows Σ_dims sg(α g_l − g_Q) · g_l(θ)
+            Tensor score = actor.actionScore(ag, batch.obs(), pi.action());
+            Tensor coef = ag.input(batchSize, actor.actionDim());
+            boolean preSquash = actor.scoresPreSquash();
+            for (int i = 0; i < coef.size(); i++) {
+                float a = actionLeaf.data[i];
+                float gradQ = preSquash ? actionLeaf.grad[i] * (1 - a * a) : actionLeaf.grad[i];
+                coef.data[i] = alpha * score.data[i] - gradQ;
+            }
+            actorLoss = ag.mean(ag.sumCols(ag.mul(coef, score)));
+            actorOpt.zeroGrad();
+            ag.backward(actorLoss);
+            actorOpt.step();
+        }
         critic.setRequiresGrad(true);
 
         // Temperature: d/d(log α) of −log α·(Ĥ_target − Ĥ) with Ĥ = −scale·mean(log π)
-        float meanLogProb = mean(pi.logProb());
+        float meanLogProb = mean(logProb);
         float entropy = -entropyScale * meanLogProb;
         float alphaLoss = logAlpha.data[0] * (entropy - targetEntropy);
         if (autotune) {

@@ -72,13 +72,13 @@ public final class Training {
             float entropyScale, gammaPerStep;
             boolean randomWarmup;
             switch (algo) {
-                case "sac" -> {
+                case "sac", "wpo" -> {
                     policy = Agents.gaussianPolicy(cfg, obsDim, actDim, initRng);
                     entropyScale = 1f;
                     gammaPerStep = cfg.getFloat("gamma");
                     randomWarmup = true;
                 }
-                case "diffsac" -> {
+                case "diffsac", "diffwpo" -> {
                     int k = cfg.getInt("diffusion_steps");
                     policy = Agents.diffusionPolicy(cfg, obsDim - actDim - k, actDim, initRng);
                     entropyScale = k;
@@ -100,7 +100,8 @@ public final class Training {
             }
             Sac sac = new Sac(policy, critic, target, cfg.getInt("batch_size"), cfg.getFloat("actor_lr"),
                     cfg.getFloat("critic_lr"), cfg.getFloat("alpha_lr"), cfg.getFloat("alpha"), cfg.getBool("autotune"),
-                    targetEntropy, entropyScale, cfg.getFloat("tau"));
+                    targetEntropy, entropyScale, cfg.getFloat("tau"))
+                    .withObjective(algo.endsWith("wpo") ? Sac.ActorObjective.WPO : Sac.ActorObjective.SAC);
             OffPolicyTrainer trainer = new OffPolicyTrainer(cfg, env, evalEnv, policy, sac, root, randomWarmup,
                     gammaPerStep, cfg.getBool("env_time_discounting"), listener);
             return trainer.withCheckpoints(checkpoints).run();

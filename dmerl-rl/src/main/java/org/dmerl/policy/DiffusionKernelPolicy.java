@@ -175,6 +175,26 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         return g.sub(logQ, backwardLogProb(g, st, next));
     }
 
+    /**
+     * ∇_{x'} l_θ(x') at a fixed x' = x_{k+1}: −(x' − μ_θ)/(2η) − c·(x_k − μ_b)/(2η_b), where μ_b is the reference
+     * kernel's mean and c = ∂μ_b/∂x' (1 − η/σ0² for the principled kernel, 1 for the code variant). θ enters only
+     * through the forward mean μ_θ and through η (learned Δt and friction), so first-order autodiff of this tensor
+     * yields DiffWPO's ∇_θ∇ₓ l_θ.
+     */
+    @Override
+    public Tensor actionScore(Graph g, Tensor obs, Tensor next) {
+        Step st = prepare(g, obs, false);
+        Tensor mean = g.add(st.x(), g.mul(st.eta(), st.drift()));
+        Tensor forward = g.neg(g.div(g.sub(next, mean), g.mulScalar(st.eta(), 2f)));
+        boolean principled = settings.backward() == BackwardKernel.PRINCIPLED;
+        Tensor etaB = principled ? st.eta() : eta(g, g.matmul(st.oneHot(), shiftNext));
+        Tensor driftAt = principled ? next : st.x();
+        Tensor meanB = g.add(next, g.mul(etaB, g.mulScalar(driftAt, -invSigma0Sq)));
+        Tensor backward = g.div(g.sub(st.x(), meanB), g.mulScalar(etaB, 2f));
+        if (principled) backward = g.mul(backward, g.addScalar(g.mulScalar(etaB, -invSigma0Sq), 1f));
+        return g.sub(forward, backward);
+    }
+
     @Override
     public Tensor deterministic(Graph g, Tensor obs) {
         if (settings.evalSampler() == Sampler.SDE) {

@@ -29,6 +29,20 @@ public interface StochasticPolicy extends Module {
     /** The deterministic action used at evaluation. */
     Tensor deterministic(Graph g, Tensor obs);
 
+    /**
+     * ∇ₐ of the log-density term at a fixed action, as a differentiable function of the parameters (rows × action
+     * dim). WPO's actor loss needs ∇_θ∇ₐ log π; since the action is held fixed, the inner gradient can be written in
+     * closed form and first-order autodiff of this tensor gives the mixed second derivative.
+     */
+    default Tensor actionScore(Graph g, Tensor obs, Tensor action) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no closed-form action score");
+    }
+
+    /** Whether {@link #actionScore} is taken w.r.t. u with a = tanh(u) (then ∇ₐQ must be multiplied by 1 − a²). */
+    default boolean scoresPreSquash() {
+        return false;
+    }
+
     /** Restarts the noise of stochastic evaluation so every evaluation draws the same noise (checkpoint-safe). */
     default void resetEvalNoise(long seed) {}
 
