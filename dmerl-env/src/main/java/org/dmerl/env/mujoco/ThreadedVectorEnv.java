@@ -1,15 +1,13 @@
 package org.dmerl.env.mujoco;
 
+import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.dmerl.env.BoxSpace;
@@ -25,9 +23,9 @@ import org.dmerl.env.VectorStepBuilder;
  * (each MuJoCo env owns its model and data), so the results are identical to stepping the copies one by one.
  *
  * <p>The copies are split into {@code threads} contiguous blocks; the calling thread runs the first block itself, so
- * {@code threads - 1} workers are started. Physics dominates an env step (tens of microseconds), so the hand-off
- * costs little; on the measured 2-core machine two threads give about 1.9x the steps per second of one. More threads
- * than cores bring nothing.
+ * {@code threads - 1} persistent workers are started, each owning one fixed block. The hand-off is a generation
+ * counter with a short spin and then a park, not an executor submission per step, so it costs far less than the
+ * physics of a step (tens of microseconds). More threads than cores bring nothing.
  */
 public final class ThreadedVectorEnv implements VectorEnv {
 
@@ -37,7 +35,8 @@ public final class ThreadedVectorEnv implements VectorEnv {
     private final BoxSpace observationSpace;
     private final BoxSpace actionSpace;
     private final int threads;
-    private final ExecutorService workers; // null with one thread
+    private final Workers workers; // null with one thread
+    private final Cleaner.Cleanable stopWorkers; // null with one thread
 
     /** {@code numEnvs} copies built by {@code factory}, stepped on {@code threads} threads (0: one per core). */
     public ThreadedVectorEnv(int numEnvs, Supplier<? extends Env> factory, int threads) {
@@ -59,15 +58,11 @@ public final class ThreadedVectorEnv implements VectorEnv {
         int wanted = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         this.threads = Math.min(wanted, this.envs.size());
         if (this.threads > 1) {
-            int pool = POOLS.incrementAndGet();
-            var counter = new AtomicInteger();
-            workers = Executors.newFixedThreadPool(this.threads - 1, runnable -> {
-                Thread thread = new Thread(runnable, "dmerl-vector-env-" + pool + "-" + counter.incrementAndGet());
-                thread.setDaemon(true); // a forgotten close() must not keep the JVM alive
-                return thread;
-            });
+            workers = new Workers(this.threads, this.envs.size());
+            stopWorkers = MjModel.CLEANER.register(this, workers::shutdown); // also after a forgotten close()
         } else {
             workers = null;
+            stopWorkers = null;
         }
     }
 
@@ -147,7 +142,7 @@ public final class ThreadedVectorEnv implements VectorEnv {
 
     @Override
     public void close() {
-        if (workers != null) workers.shutdownNow();
+        if (stopWorkers != null) stopWorkers.clean();
         RuntimeException failure = null;
         for (Env env : envs) {
             try {
@@ -165,41 +160,165 @@ public final class ThreadedVectorEnv implements VectorEnv {
      * every block before returning or throwing, so no copy is still running when this returns.
      */
     private void forEachCopy(IntConsumer action) {
-        int n = envs.size();
         if (workers == null) {
-            for (int i = 0; i < n; i++) action.accept(i);
+            for (int i = 0, n = envs.size(); i < n; i++) action.accept(i);
             return;
         }
-        var futures = new ArrayList<Future<?>>(threads - 1);
-        for (int b = 1; b < threads; b++) {
-            int from = b * n / threads, to = (b + 1) * n / threads;
-            futures.add(workers.submit(() -> {
-                for (int i = from; i < to; i++) action.accept(i);
-            }));
+        workers.run(action, envs.size() / threads);
+    }
+
+    /**
+     * Persistent worker threads, worker w owning the fixed block w + 1 of the copies. A call publishes the task and a
+     * new generation number; each worker spins briefly for it (an env step takes tens of microseconds, so the next
+     * call usually comes before the spin ends), then parks until unparked. The caller waits for the workers' done
+     * generations the same way. No executor, queue, future or lambda per call.
+     *
+     * <p>Holds no reference to the vector env, so a forgotten {@code close()} still lets the copies be collected; a
+     * cleaner then stops the threads.
+     */
+    private static final class Workers {
+
+        /** How long a waiting thread spins before it parks: covers the caller's bookkeeping between two steps. */
+        private static final long SPIN_NANOS = 50_000;
+
+        private final Worker[] workers;
+        private volatile int generation;
+        private volatile boolean closed;
+        private volatile IntConsumer task;
+        private volatile Thread caller;
+        private volatile boolean callerParked;
+
+        Workers(int threads, int numEnvs) {
+            int pool = POOLS.incrementAndGet();
+            workers = new Worker[threads - 1];
+            for (int b = 1; b < threads; b++) {
+                var worker = new Worker(this, b * numEnvs / threads, (b + 1) * numEnvs / threads);
+                Thread thread = new Thread(worker, "dmerl-vector-env-" + pool + "-" + b);
+                thread.setDaemon(true); // a forgotten close() must not keep the JVM alive
+                worker.thread = thread;
+                workers[b - 1] = worker;
+            }
+            for (Worker worker : workers) worker.thread.start();
         }
-        RuntimeException failure = null;
-        try {
-            for (int i = 0; i < n / threads; i++) action.accept(i);
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        boolean interrupted = false;
-        for (Future<?> future : futures) {
-            while (true) {
-                try {
-                    future.get();
-                    break;
-                } catch (ExecutionException e) {
-                    RuntimeException cause = e.getCause() instanceof RuntimeException r ? r
-                            : new IllegalStateException("vector env copy failed: " + e.getCause(), e.getCause());
+
+        /** Runs {@code action} on the workers' blocks and on {@code [0, callerTo)} here; waits for all. */
+        void run(IntConsumer action, int callerTo) {
+            if (closed) throw new IllegalStateException("ThreadedVectorEnv is closed");
+            task = action;
+            caller = Thread.currentThread();
+            int g = generation + 1;
+            generation = g; // volatile write publishes task and caller
+            for (Worker worker : workers) {
+                if (worker.parked) LockSupport.unpark(worker.thread);
+            }
+            RuntimeException failure = null;
+            try {
+                for (int i = 0; i < callerTo; i++) action.accept(i);
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            boolean interrupted = false;
+            for (Worker worker : workers) {
+                interrupted |= awaitDone(worker, g);
+                Throwable error = worker.failure;
+                if (error != null) {
+                    worker.failure = null;
+                    RuntimeException cause = error instanceof RuntimeException r ? r
+                            : new IllegalStateException("vector env copy failed: " + error, error);
                     if (failure == null) failure = cause; else failure.addSuppressed(cause);
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true; // keep waiting: a copy must never be left running behind our back
                 }
             }
+            task = null;
+            if (interrupted) Thread.currentThread().interrupt();
+            if (failure != null) throw failure;
         }
-        if (interrupted) Thread.currentThread().interrupt();
-        if (failure != null) throw failure;
+
+        /** Waits until {@code worker} finished generation {@code g}; returns whether this thread was interrupted. */
+        private boolean awaitDone(Worker worker, int g) {
+            if (worker.done == g) return false;
+            long deadline = System.nanoTime() + SPIN_NANOS;
+            while (worker.done != g) {
+                if (System.nanoTime() - deadline < 0) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                boolean interrupted = false;
+                callerParked = true;
+                while (worker.done != g) {
+                    LockSupport.park(this);
+                    // Keep waiting: a copy must never be left running behind our back.
+                    if (Thread.interrupted()) interrupted = true;
+                }
+                callerParked = false;
+                return interrupted;
+            }
+            return false;
+        }
+
+        /** A worker's loop: wait for a new generation, run its block, report. */
+        void loop(Worker worker) {
+            int seen = 0;
+            while (true) {
+                int g = awaitGeneration(worker, seen);
+                if (g < 0) return;
+                seen = g;
+                try {
+                    IntConsumer action = task;
+                    for (int i = worker.from; i < worker.to; i++) action.accept(i);
+                } catch (Throwable t) {
+                    worker.failure = t;
+                }
+                worker.done = g; // volatile write publishes failure
+                if (callerParked) LockSupport.unpark(caller);
+            }
+        }
+
+        /** The next generation after {@code seen}, or -1 once closed. */
+        private int awaitGeneration(Worker worker, int seen) {
+            long deadline = System.nanoTime() + SPIN_NANOS;
+            while (true) {
+                if (closed) return -1;
+                int g = generation;
+                if (g != seen) return g;
+                if (System.nanoTime() - deadline < 0) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                worker.parked = true;
+                // Re-check after announcing the park: run() writes generation, then reads parked (both volatile), so
+                // either it sees parked and unparks us, or we see the new generation here.
+                while (!closed && generation == seen) {
+                    LockSupport.park(this);
+                    Thread.interrupted(); // only close() stops a worker
+                }
+                worker.parked = false;
+            }
+        }
+
+        /** Stops the threads (each finishes its current block first); idempotent. */
+        void shutdown() {
+            closed = true;
+            for (Worker worker : workers) LockSupport.unpark(worker.thread);
+        }
+    }
+
+    private static final class Worker implements Runnable {
+        private final Workers owner;
+        final int from, to;
+        Thread thread;
+        volatile boolean parked;
+        volatile int done;
+        Throwable failure; // published by the write of done
+
+        Worker(Workers owner, int from, int to) {
+            this.owner = owner;
+            this.from = from;
+            this.to = to;
+        }
+
+        @Override
+        public void run() {
+            owner.loop(this);
+        }
     }
 }
