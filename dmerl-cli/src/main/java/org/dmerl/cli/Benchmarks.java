@@ -34,7 +34,60 @@ public final class Benchmarks {
             out.printf(Locale.ROOT, "sac update obs17 act6 B256 h256x256  threads=%d  %8.1f us%n", threads, us);
         }
         Parallel.setThreads(1);
+        out.printf(Locale.ROOT, "diffusion action sample K=8 batch 1 (obs 17, act 6, default net)  %8.1f us%n",
+                diffusionSample(17, 6, 8));
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            out.printf(Locale.ROOT, "diffsac update obs17 act6 K8 B256 threads=%d  %8.1f us%n", threads, diffsacUpdate(17, 6, 8));
+        }
+        Parallel.setThreads(1);
         return 0;
+    }
+
+    /** One action of the K-step diffusion chain at batch 1 (K kernel steps, no gradients), as acting does it. */
+    static double diffusionSample(int obsDim, int actDim, int k) {
+        Config cfg = new Config().set("diffusion_steps", k);
+        Rng rng = new Rng(3);
+        var policy = Agents.diffusionPolicy(cfg, obsDim, actDim, rng);
+        org.dmerl.tensor.Graph g = new org.dmerl.tensor.Graph();
+        float[] state = new float[obsDim];
+        for (int i = 0; i < obsDim; i++) state[i] = (float) rng.gaussian();
+        float[] x = new float[actDim];
+        return median(2000, 5000, () -> {
+            for (int i = 0; i < actDim; i++) x[i] = (float) (3 * rng.gaussian());
+            for (int step = 0; step < k; step++) {
+                g.reset();
+                g.setGradEnabled(false);
+                var o = g.input(1, obsDim + actDim + k);
+                System.arraycopy(state, 0, o.data, 0, obsDim);
+                System.arraycopy(x, 0, o.data, obsDim, actDim);
+                for (int j = 0; j < k; j++) o.data[obsDim + actDim + j] = j == step ? 1f : 0f;
+                var noise = g.input(1, actDim);
+                rng.fillGaussian(noise.data, 0, actDim);
+                var next = policy.sample(g, o, noise).action();
+                System.arraycopy(next.data, 0, x, 0, actDim);
+            }
+        });
+    }
+
+    /** One DiffSAC update on augmented transitions (critic, actor, temperature, Polyak). */
+    static double diffsacUpdate(int obsDim, int actDim, int k) {
+        Config cfg = new Config().set("diffusion_steps", k);
+        Rng rng = new Rng(9);
+        var actor = Agents.diffusionPolicy(cfg, obsDim, actDim, rng);
+        TwinCritic critic = Agents.diffusionCritic(cfg, "c", obsDim, actDim, rng);
+        TwinCritic target = Agents.diffusionCritic(cfg, "t", obsDim, actDim, rng);
+        Sac sac = new Sac(actor, critic, target, 256, 3e-4f, 1e-3f, 1e-3f, 0.01f, true, -5f * actDim, k, 0.02f);
+        int width = obsDim + actDim + k;
+        ReplayBuffer buffer = new ReplayBuffer(10_000, width, actDim, 256);
+        float[] s = new float[width], a = new float[actDim];
+        for (int i = 0; i < 10_000; i++) {
+            for (int j = 0; j < obsDim + actDim; j++) s[j] = (float) rng.gaussian();
+            for (int j = 0; j < k; j++) s[obsDim + actDim + j] = j == i % k ? 1f : 0f;
+            for (int j = 0; j < actDim; j++) a[j] = (float) rng.gaussian();
+            buffer.add(s, a, rng.gaussian(), s, 0.99f);
+        }
+        return median(50, 200, () -> sac.update(buffer.sample(rng), rng));
     }
 
     static double gemm(int m, int n, int k) {

@@ -29,6 +29,13 @@ public final class RunWriter implements TrainingListener, AutoCloseable {
     private final PrintStream console;
     private final boolean terminal;
     private final long logEvery;
+    private boolean json;
+
+    /** Console lines as JSON objects (one per line) instead of text. */
+    public RunWriter json(boolean value) {
+        json = value;
+        return this;
+    }
     private long nextLog;
 
     public RunWriter(Path dir, PrintStream console, long totalSteps, long logEvery, boolean append) {
@@ -69,14 +76,23 @@ public final class RunWriter implements TrainingListener, AutoCloseable {
     @Override
     public void onEvaluation(Evaluation e) {
         line(eval, String.format(Locale.ROOT, "%d,%.6g,%.6g,%d", e.envStep(), e.returnMean(), e.returnStd(), e.episodes()));
-        if (!terminal) {
+        if (json) {
+            console.printf(Locale.ROOT, "{\"event\": \"eval\", \"env_step\": %d, \"wall_seconds\": %.3f, \"return_mean\": %.6g, "
+                    + "\"return_std\": %.6g, \"episodes\": %d}%n", e.envStep(), e.wallSeconds(), e.returnMean(), e.returnStd(), e.episodes());
+        } else if (!terminal) {
             console.printf(Locale.ROOT, "eval  step %8d  return %9.2f ± %.2f%n", e.envStep(), e.returnMean(), e.returnStd());
         }
     }
 
     @Override
     public void onProgress(long step, long total, double wall, double lastEval) {
-        if (terminal) {
+        if (json) {
+            if (step >= nextLog || step == total) {
+                nextLog += logEvery;
+                console.printf(Locale.ROOT, "{\"event\": \"progress\", \"env_step\": %d, \"total_steps\": %d, \"wall_seconds\": %.3f, "
+                        + "\"steps_per_second\": %.2f}%n", step, total, wall, step / Math.max(wall, 1e-9));
+            }
+        } else if (terminal) {
             int width = 30, filled = (int) (width * step / Math.max(1, total));
             console.printf(Locale.ROOT, "\r[%s%s] %d/%d  %.0f steps/s  eval %.1f   ", "#".repeat(filled),
                     ".".repeat(width - filled), step, total, step / Math.max(wall, 1e-9), lastEval);

@@ -66,7 +66,8 @@ public final class TrainCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("runs", String.format("%s-%s-%d-%s", cfg.getString("algo"),
                 cfg.getString("env"), cfg.getLong("seed"),
                 LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
-        try (RunWriter writer = new RunWriter(dir, System.out, cfg.getLong("steps"), cfg.getLong("log_every"), false)) {
+        try (RunWriter writer = new RunWriter(dir, System.out, cfg.getLong("steps"), cfg.getLong("log_every"), false)
+                .json(cfg.getString("log_format").equals("json"))) {
             RunWriter.writeAtomically(dir.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
             System.out.printf("dmerl: training %s on %s for %d steps (seed %d) -> %s%n", cfg.getString("algo"),
                     cfg.getString("env"), cfg.getLong("steps"), cfg.getLong("seed"), dir);
@@ -83,7 +84,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (steps != null) cfg.set("steps", steps);
         long resumedAt = OffPolicyTrainer.readLatestCheckpoint(resume).getLongs("counters")[0];
         RunWriter.truncateAfter(resume, resumedAt);
-        try (RunWriter writer = new RunWriter(resume, System.out, cfg.getLong("steps"), cfg.getLong("log_every"), true)) {
+        try (RunWriter writer = new RunWriter(resume, System.out, cfg.getLong("steps"), cfg.getLong("log_every"), true)
+                .json(cfg.getString("log_format").equals("json"))) {
             System.out.printf("dmerl: resuming %s on %s at env step %d of %d -> %s%n", cfg.getString("algo"),
                     cfg.getString("env"), resumedAt, cfg.getLong("steps"), resume);
             finish(writer, Training.run(cfg, writer, new OffPolicyTrainer.Checkpoints(resume, true)));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -59,6 +60,23 @@ class MainTest {
         assertEquals(2, o.code());
         assertTrue(o.err().contains("c.yaml") && o.err().contains("unknown config key 'stepz'")
                 && o.err().contains("valid keys:"), o.err());
+    }
+
+    @Test
+    void jsonLogFormatPrintsOneObjectPerEvaluation(@TempDir Path dir) {
+        PrintStream saved = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(captured, true));
+            assertEquals(0, run("train", "--algo", "sac", "--steps", "200", "--out", dir.resolve("r").toString(),
+                    "--set", "learning_starts=100", "--set", "eval_every=100", "--set", "eval_episodes=1",
+                    "--set", "hidden=8,8", "--set", "batch_size=8", "--set", "log_format=json").code());
+        } finally {
+            System.setOut(saved);
+        }
+        List<String> evals = captured.toString().lines().filter(l -> l.startsWith("{\"event\": \"eval\"")).toList();
+        assertEquals(2, evals.size(), captured.toString());
+        assertTrue(evals.get(1).matches("\\{\"event\": \"eval\", \"env_step\": 200, .*\"episodes\": 1}"), evals.get(1));
     }
 
     @Test

@@ -32,6 +32,7 @@ public final class Config {
         key("eval_every", 1_000L, "env steps between deterministic evaluations");
         key("eval_episodes", 10, "episodes per evaluation");
         key("log_every", 0L, "env steps between console progress lines (0: about 20 lines per run)");
+        key("log_format", "text", "console lines: text, or json (one JSON object per line, for log collectors)");
         key("checkpoint_every", 0L, "env steps between checkpoints (0: a tenth of the run)");
         // Off-policy learner (SAC; defaults as CleanRL's sac_continuous_action / Haarnoja et al. 2018)
         key("gamma", 0.99, "discount per real environment step");
@@ -168,6 +169,9 @@ public final class Config {
         if (getDouble("tau") <= 0 || getDouble("tau") > 1) p.add("tau must be in (0, 1]");
         if (getInt("diffusion_steps") < 1) p.add("diffusion_steps must be ≥ 1");
         if (getDouble("utd") <= 0) p.add("utd must be positive");
+        if (!List.of("text", "json").contains(getString("log_format"))) {
+            p.add("log_format must be text or json, got '" + getString("log_format") + "'");
+        }
         if (!List.of("linear", "cosine", "constant").contains(getString("dt_schedule"))) {
             p.add("dt_schedule must be linear, cosine or constant, got '" + getString("dt_schedule") + "'");
         }

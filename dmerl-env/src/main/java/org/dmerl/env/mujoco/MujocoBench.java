@@ -27,13 +27,12 @@ public final class MujocoBench {
 
     private MujocoBench() {}
 
-    /** One task's numbers. */
     /**
      * One task's numbers. Steps per CPU-second count only the stepping thread's CPU time, so other processes on a
      * shared machine disturb them far less than steps per (wall-clock) second.
      */
     public record Result(String id, double stepsPerSecond, double stepsPerCpuSecond, double vectorStepsPerSecond,
-                         int threads, double randomReturnMean, double randomReturnStd, int episodes) {}
+                         double vectorStepsPerCpuSecond, int threads, double randomReturnMean, double randomReturnStd, int episodes) {}
 
     public static void main(String[] args) {
         double seconds = 3;
@@ -51,12 +50,14 @@ public final class MujocoBench {
         }
         if (ids.isEmpty()) ids.addAll(mujocoIds());
         System.out.println(MujocoLibrary.get() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
-        System.out.printf("%-16s %12s %16s %16s %24s%n", "task", "steps/s (1)", "steps/CPU-s (1)",
-                "steps/s (" + threads + " thr)", "random return (" + episodes + " ep)");
+        System.out.printf("%-16s %12s %16s %16s %20s %24s%n", "task", "steps/s (1)", "steps/CPU-s (1)",
+                "steps/s (" + threads + " thr)", "steps/CPU-s (" + threads + " thr)",
+                "random return (" + episodes + " ep)");
         for (String id : ids) {
             Result r = measure(id, seconds, threads, episodes, speed);
-            System.out.printf("%-16s %12s %16s %16s %15.1f ± %-7.1f%n", r.id(), rate(r.stepsPerSecond()),
-                    rate(r.stepsPerCpuSecond()), rate(r.vectorStepsPerSecond()), r.randomReturnMean(),
+            System.out.printf("%-16s %12s %16s %16s %20s %15.1f ± %-7.1f%n", r.id(), rate(r.stepsPerSecond()),
+                    rate(r.stepsPerCpuSecond()), rate(r.vectorStepsPerSecond()), rate(r.vectorStepsPerCpuSecond()),
+                    r.randomReturnMean(),
                     r.randomReturnStd());
         }
     }
@@ -74,7 +75,7 @@ public final class MujocoBench {
 
     public static Result measure(String id, double seconds, int threads, int episodes, boolean speed) {
         double[] single = {Double.NaN, Double.NaN};
-        double vector = Double.NaN;
+        double[] vector = {Double.NaN, Double.NaN};
         if (speed) {
             try (Env env = EnvRegistry.make(id)) {
                 single = singleThreaded(env, seconds);
@@ -85,7 +86,7 @@ public final class MujocoBench {
         }
         EnvCheck.Report report = EnvCheck.check(id, episodes, 2024);
         if (!report.ok()) System.err.println(report.summary());
-        return new Result(id, single[0], single[1], vector, threads, report.randomReturnMean(),
+        return new Result(id, single[0], single[1], vector[0], vector[1], threads, report.randomReturnMean(),
                 report.randomReturnStd(), report.episodes());
     }
 
@@ -118,22 +119,34 @@ public final class MujocoBench {
         return steps;
     }
 
-    /** Aggregate env steps per second of a vector env (one copy per thread); it resets copies itself. */
-    static double vectorised(ThreadedVectorEnv env, double seconds) {
+    /**
+     * Aggregate env steps per second of a vector env (one copy per thread; it resets copies itself), and per CPU-second
+     * of this whole process (the stepping threads, plus the JIT and GC threads, which are idle after the warm-up).
+     */
+    static double[] vectorised(ThreadedVectorEnv env, double seconds) {
         var rng = new Rng(2);
         double[][] actions = new double[env.numEnvs()][env.singleActionSpace().dim()];
         env.reset(1);
         for (int pass = 0; pass < 2; pass++) { // pass 0 warms up
             double duration = pass == 0 ? Math.min(1.0, seconds / 3) : seconds;
             long start = System.nanoTime(), end = start + (long) (duration * 1e9), steps = 0;
+            long cpuStart = processCpuTime();
             while (System.nanoTime() < end) {
                 for (double[] action : actions) random(env.singleActionSpace(), rng, action);
                 env.step(actions);
                 steps += env.numEnvs();
             }
-            if (pass == 1) return steps / ((System.nanoTime() - start) / 1e9);
+            if (pass == 1) {
+                double wall = (System.nanoTime() - start) / 1e9, cpuSeconds = (processCpuTime() - cpuStart) / 1e9;
+                return new double[] {steps / wall, cpuStart < 0 ? Double.NaN : steps / cpuSeconds};
+            }
         }
         throw new AssertionError();
+    }
+
+    private static long processCpuTime() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
     }
 
     private static void random(BoxSpace space, Rng rng, double[] out) {

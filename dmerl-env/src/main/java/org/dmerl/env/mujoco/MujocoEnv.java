@@ -2,8 +2,6 @@ package org.dmerl.env.mujoco;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dmerl.env.BoxSpace;
 import org.dmerl.env.Env;
@@ -178,12 +176,11 @@ public abstract class MujocoEnv implements Env {
         double xVelocity = (after[0] - before[0]) / dt;
         double yVelocity = after.length > 1 ? (after[1] - before[1]) / dt : 0;
         boolean healthy = isHealthy();
-        var terms = new LinkedHashMap<String, Double>();
+        var terms = new RewardTerms(4);
         addRewardTerms(terms, action, xVelocity, yVelocity, healthy);
-        double reward = 0;
-        for (double term : terms.values()) reward += term;
+        double reward = terms.sum();
         boolean terminated = terminateWhenUnhealthy && !healthy;
-        return new StepResult(observation(), reward, terminated, false, Collections.unmodifiableMap(terms));
+        return new StepResult(observation(), reward, terminated, false, terms.freeze());
     }
 
     /** Closes the model and data; idempotent. */
