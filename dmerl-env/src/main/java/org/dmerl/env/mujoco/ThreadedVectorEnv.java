@@ -178,8 +178,18 @@ public final class ThreadedVectorEnv implements VectorEnv {
      */
     private static final class Workers {
 
-        /** How long a waiting thread spins before it parks: covers the caller's bookkeeping between two steps. */
-        private static final long SPIN_NANOS = 50_000;
+        /**
+         * The most a waiting thread spins before it parks. Each waiter adapts its own budget: it grows while spinning
+         * pays off and shrinks fast when the wait ended in a park anyway (an oversubscribed machine, where spinning
+         * would only burn the CPU the awaited thread needs).
+         */
+        private static final long MAX_SPIN_NANOS = 50_000;
+
+        private static long adapt(long budget, boolean spinSucceeded) {
+            return spinSucceeded ? Math.min(2 * budget + 1_000, MAX_SPIN_NANOS) : budget / 4;
+        }
+
+        private long callerSpin = MAX_SPIN_NANOS / 4; // used by the calling thread only
 
         private final Worker[] workers;
         private volatile int generation;
@@ -236,12 +246,13 @@ public final class ThreadedVectorEnv implements VectorEnv {
         /** Waits until {@code worker} finished generation {@code g}; returns whether this thread was interrupted. */
         private boolean awaitDone(Worker worker, int g) {
             if (worker.done == g) return false;
-            long deadline = System.nanoTime() + SPIN_NANOS;
+            long deadline = System.nanoTime() + callerSpin;
             while (worker.done != g) {
                 if (System.nanoTime() - deadline < 0) {
                     Thread.onSpinWait();
                     continue;
                 }
+                callerSpin = adapt(callerSpin, false);
                 boolean interrupted = false;
                 callerParked = true;
                 while (worker.done != g) {
@@ -252,6 +263,7 @@ public final class ThreadedVectorEnv implements VectorEnv {
                 callerParked = false;
                 return interrupted;
             }
+            callerSpin = adapt(callerSpin, true);
             return false;
         }
 
@@ -275,15 +287,20 @@ public final class ThreadedVectorEnv implements VectorEnv {
 
         /** The next generation after {@code seen}, or -1 once closed. */
         private int awaitGeneration(Worker worker, int seen) {
-            long deadline = System.nanoTime() + SPIN_NANOS;
+            long deadline = System.nanoTime() + worker.spin;
+            boolean parked = false;
             while (true) {
                 if (closed) return -1;
                 int g = generation;
-                if (g != seen) return g;
-                if (System.nanoTime() - deadline < 0) {
+                if (g != seen) {
+                    worker.spin = adapt(worker.spin, !parked);
+                    return g;
+                }
+                if (!parked && System.nanoTime() - deadline < 0) {
                     Thread.onSpinWait();
                     continue;
                 }
+                parked = true;
                 worker.parked = true;
                 // Re-check after announcing the park: run() writes generation, then reads parked (both volatile), so
                 // either it sees parked and unparks us, or we see the new generation here.
@@ -308,6 +325,7 @@ public final class ThreadedVectorEnv implements VectorEnv {
         Thread thread;
         volatile boolean parked;
         volatile int done;
+        long spin = Workers.MAX_SPIN_NANOS / 4; // this worker's adaptive spin budget
         Throwable failure; // published by the write of done
 
         Worker(Workers owner, int from, int to) {
