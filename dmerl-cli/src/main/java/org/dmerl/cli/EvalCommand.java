@@ -23,7 +23,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--episodes", defaultValue = "10", description = "episodes (default: ${DEFAULT-VALUE})")
     int episodes;
 
-    @Option(names = "--sampler", description = "eval action: deterministic (default) or stochastic")
+    @Option(names = "--sampler", description = "diffusion policies: ode, sde or mean (default: the run's eval_sampler); "
+            + "'stochastic' draws from any policy, 'deterministic' is the run's evaluation action")
     String sampler = "deterministic";
 
     @Option(names = "--seed", defaultValue = "12345", description = "seed of the episodes (default: ${DEFAULT-VALUE})")
@@ -33,11 +34,12 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         if (episodes <= 0) throw new UserError("--episodes must be positive, got " + episodes);
         boolean stochastic = switch (sampler) {
-            case "deterministic", "ode", "mean" -> false;
-            case "stochastic", "sde" -> true;
-            default -> throw new UserError("unknown sampler '" + sampler + "'; use deterministic or stochastic");
+            case "deterministic", "ode", "mean", "sde" -> false;
+            case "stochastic" -> true;
+            default -> throw new UserError("unknown sampler '" + sampler + "'; use ode, sde, mean, deterministic or stochastic");
         };
         TrainedPolicy policy = TrainedPolicy.load(run);
+        if (!sampler.equals("deterministic") && !stochastic) policy.withEvalSampler(sampler);
         Rng rng = new Rng(seed);
         double sum = 0, sumSq = 0;
         try (Env env = EnvRegistry.make(policy.config().getString("env"))) {

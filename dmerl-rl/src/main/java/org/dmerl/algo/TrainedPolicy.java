@@ -81,6 +81,21 @@ public final class TrainedPolicy {
         return new TrainedPolicy(cfg, policy, envActions, obsDim);
     }
 
+    /**
+     * Sets how {@link #act} runs a diffusion chain: ode, sde or mean (spec §1.2; ignored by Gaussian policies, whose
+     * evaluation action is the mean).
+     */
+    public TrainedPolicy withEvalSampler(String sampler) {
+        DiffusionKernelPolicy.Sampler s;
+        try {
+            s = DiffusionKernelPolicy.Sampler.valueOf(sampler.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown sampler '" + sampler + "'; known: ode, sde, mean");
+        }
+        if (policy instanceof DiffusionKernelPolicy d) d.setEvalSampler(s);
+        return this;
+    }
+
     public Config config() { return cfg; }
     public int observationDim() { return obsDim; }
     public int actionDim() { return actionBox.dim(); }

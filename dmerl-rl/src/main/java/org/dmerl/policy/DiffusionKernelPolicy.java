@@ -49,6 +49,7 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     private final Tensor dtParam, frictionParam;
     private final Tensor shiftNext;
     private final Rng evalRng;
+    private Sampler evalSampler;
 
     public DiffusionKernelPolicy(int stateDim, int actDim, Settings settings, Rng rng) {
         this.stateDim = stateDim;
@@ -76,6 +77,12 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         shiftNext = Tensor.zeros(steps, steps);
         for (int k = 0; k < steps; k++) shiftNext.set(k, Math.min(k + 1, steps - 1), 1f);
         evalRng = rng.split();
+        evalSampler = settings.evalSampler();
+    }
+
+    /** Overrides the evaluation sampler of the settings (e.g. {@code dmerl eval --sampler ode}). */
+    public void setEvalSampler(Sampler sampler) {
+        evalSampler = sampler;
     }
 
     @Override
@@ -197,13 +204,13 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
 
     @Override
     public Tensor deterministic(Graph g, Tensor obs) {
-        if (settings.evalSampler() == Sampler.SDE) {
+        if (evalSampler == Sampler.SDE) {
             Tensor noise = g.input(obs.rows(), actDim);
             evalRng.fillGaussian(noise.data, 0, noise.size());
             return sample(g, obs, noise).action();
         }
         // ODE: probability-flow style step x + η(−x/σ0² + ½ f), no noise (spec: ode_coeff 0.5); MEAN: full f
-        Step st = prepare(g, obs, settings.evalSampler() == Sampler.ODE);
+        Step st = prepare(g, obs, evalSampler == Sampler.ODE);
         return g.add(st.x(), g.mul(st.eta(), st.drift()));
     }
 
