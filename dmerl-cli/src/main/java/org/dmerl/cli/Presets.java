@@ -10,7 +10,10 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
-/** Built-in config presets per algorithm and per environment (resources under {@code presets/}). */
+/**
+ * Built-in config presets (the repository's {@code configs/}, carried in the jar under {@code presets/}), applied in
+ * order: {@code algo-<algo>}, {@code env-<id>}, {@code family-<task>}, {@code <algo>-<id>}.
+ */
 public final class Presets {
 
     private Presets() {}
@@ -20,6 +23,7 @@ public final class Presets {
         applyResource(cfg, "presets/env-" + env + ".yaml");
         String family = env.contains("-v") ? env.substring(0, env.lastIndexOf("-v")) : env;
         applyResource(cfg, "presets/family-" + family + ".yaml");
+        applyResource(cfg, "presets/" + algo + "-" + env + ".yaml");
     }
 
     private static void applyResource(Config cfg, String name) {
