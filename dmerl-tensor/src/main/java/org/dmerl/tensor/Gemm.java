@@ -50,6 +50,12 @@ public final class Gemm {
             }
         }
         int n = 0;
+        if (!WIDE_REGISTER_FILE && m1 - m0 < 3) {
+            // one or two rows (batch-1 acting): 8 vectors per pass over k read 256 contiguous bytes of each B row
+            for (; n + 8 * L <= N; n += 8 * L) {
+                for (int m = m0; m < m1; m++) kernel1x8(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            }
+        }
         if (WIDE_REGISTER_FILE) {
             for (; n + 4 * L <= N; n += 4 * L) {
                 int m = m0;
@@ -201,6 +207,33 @@ public final class Gemm {
         c += ldc;
         FloatVector.fromArray(S, C, c).add(c20).intoArray(C, c);
         FloatVector.fromArray(S, C, c + L).add(c21).intoArray(C, c + L);
+    }
+
+    private static void kernel1x8(int m, int n, int K, float[] A, int aOff, int sam, int sak,
+                                  float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        int ia = aOff + m * sam;
+        int bb = bOff + n;
+        for (int k = 0; k < K; k++, ia += sak, bb += ldb) {
+            FloatVector x = FloatVector.broadcast(S, A[ia]);
+            c0 = FloatVector.fromArray(S, B, bb).fma(x, c0);
+            c1 = FloatVector.fromArray(S, B, bb + L).fma(x, c1);
+            c2 = FloatVector.fromArray(S, B, bb + 2 * L).fma(x, c2);
+            c3 = FloatVector.fromArray(S, B, bb + 3 * L).fma(x, c3);
+            c4 = FloatVector.fromArray(S, B, bb + 4 * L).fma(x, c4);
+            c5 = FloatVector.fromArray(S, B, bb + 5 * L).fma(x, c5);
+            c6 = FloatVector.fromArray(S, B, bb + 6 * L).fma(x, c6);
+            c7 = FloatVector.fromArray(S, B, bb + 7 * L).fma(x, c7);
+        }
+        int c = cOff + m * ldc + n;
+        FloatVector.fromArray(S, C, c).add(c0).intoArray(C, c);
+        FloatVector.fromArray(S, C, c + L).add(c1).intoArray(C, c + L);
+        FloatVector.fromArray(S, C, c + 2 * L).add(c2).intoArray(C, c + 2 * L);
+        FloatVector.fromArray(S, C, c + 3 * L).add(c3).intoArray(C, c + 3 * L);
+        FloatVector.fromArray(S, C, c + 4 * L).add(c4).intoArray(C, c + 4 * L);
+        FloatVector.fromArray(S, C, c + 5 * L).add(c5).intoArray(C, c + 5 * L);
+        FloatVector.fromArray(S, C, c + 6 * L).add(c6).intoArray(C, c + 6 * L);
+        FloatVector.fromArray(S, C, c + 7 * L).add(c7).intoArray(C, c + 7 * L);
     }
 
     private static void kernel1x2(int m, int n, int K, float[] A, int aOff, int sam, int sak,
