@@ -157,29 +157,29 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
                 : eta(g, g.matmul(st.oneHot(), shiftNext));
         Tensor driftAt = settings.backward() == BackwardKernel.PRINCIPLED ? next : st.x();
         Tensor meanB = g.add(next, g.mul(eta, g.mulScalar(driftAt, -invSigma0Sq)));
-        Tensor var = g.mulScalar(eta, 2f);
-        Tensor z2 = g.div(g.square(g.sub(st.x(), meanB)), var);
-        Tensor perDim = g.addScalar(g.add(g.mulScalar(z2, -0.5f), g.mulScalar(g.log(var), -0.5f)), -HALF_LOG_2PI);
-        return g.sumCols(perDim);
+        return gaussianLogProb(g, st.x(), meanB, g.mulScalar(eta, 2f));
     }
 
     /** log q_θ(x'|x_k, s) for given x' (used by the PPO ratio and the WPO gradient). */
     public Tensor logProb(Graph g, Tensor obs, Tensor next) {
         Step st = prepare(g, obs, false);
-        Tensor mean = g.add(st.x(), g.mul(st.eta(), st.drift()));
-        Tensor var = g.mulScalar(st.eta(), 2f);
-        Tensor z2 = g.div(g.square(g.sub(next, mean)), var);
-        return g.sumCols(g.addScalar(g.add(g.mulScalar(z2, -0.5f), g.mulScalar(g.log(var), -0.5f)), -HALF_LOG_2PI));
+        return forwardLogProb(g, st, next);
     }
 
     /** The one-step log ratio l_k for a given x'. */
     public Tensor logRatio(Graph g, Tensor obs, Tensor next) {
         Step st = prepare(g, obs, false);
-        Tensor mean = g.add(st.x(), g.mul(st.eta(), st.drift()));
-        Tensor var = g.mulScalar(st.eta(), 2f);
-        Tensor z2 = g.div(g.square(g.sub(next, mean)), var);
-        Tensor logQ = g.sumCols(g.addScalar(g.add(g.mulScalar(z2, -0.5f), g.mulScalar(g.log(var), -0.5f)), -HALF_LOG_2PI));
-        return g.sub(logQ, backwardLogProb(g, st, next));
+        return g.sub(forwardLogProb(g, st, next), backwardLogProb(g, st, next));
+    }
+
+    private Tensor forwardLogProb(Graph g, Step st, Tensor next) {
+        return gaussianLogProb(g, next, g.add(st.x(), g.mul(st.eta(), st.drift())), g.mulScalar(st.eta(), 2f));
+    }
+
+    /** Σ_dims log N(value; mean, var) per row. */
+    private static Tensor gaussianLogProb(Graph g, Tensor value, Tensor mean, Tensor var) {
+        Tensor z2 = g.div(g.square(g.sub(value, mean)), var);
+        return g.sumCols(g.addScalar(g.add(g.mulScalar(z2, -0.5f), g.mulScalar(g.log(var), -0.5f)), -HALF_LOG_2PI));
     }
 
     /**
