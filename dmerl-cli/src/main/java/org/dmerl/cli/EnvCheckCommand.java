@@ -21,6 +21,9 @@ public final class EnvCheckCommand implements Callable<Integer> {
     @Option(names = "--episodes", defaultValue = "10", description = "random-policy episodes (default: ${DEFAULT-VALUE})")
     int episodes;
 
+    @Option(names = "--steps", description = "also time N random steps (resets included) for steps_per_second")
+    Long steps;
+
     @Option(names = "--seed", defaultValue = "0")
     long seed;
 
@@ -31,7 +34,12 @@ public final class EnvCheckCommand implements Callable<Integer> {
     public Integer call() {
         EnvRegistry.spec(env);
         if (episodes <= 0) throw new UserError("--episodes must be positive, got " + episodes);
+        if (steps != null && steps <= 0) throw new UserError("--steps must be positive, got " + steps);
         EnvCheck.Report r = EnvCheck.check(env, episodes, seed);
+        if (steps != null && r.ok()) {
+            r = new EnvCheck.Report(r.env(), r.obsDim(), r.actionDim(), r.randomReturnMean(), r.randomReturnStd(),
+                    r.episodes(), timeRandomSteps(steps), r.problems());
+        }
         if (json) {
             System.out.printf(Locale.ROOT, "{\"env\": \"%s\", \"obs_dim\": %d, \"action_dim\": %d, \"random_return_mean\": %s, "
                             + "\"random_return_std\": %s, \"episodes\": %d, \"steps_per_second\": %s, \"ok\": %s, \"problems\": [%s]}%n",
@@ -42,6 +50,22 @@ public final class EnvCheckCommand implements Callable<Integer> {
             System.out.println(r.summary());
         }
         return r.ok() ? 0 : 1;
+    }
+
+    /** Env steps per second of uniformly random actions over {@code n} steps, resets included. */
+    private double timeRandomSteps(long n) {
+        try (org.dmerl.env.Env e = EnvRegistry.make(env)) {
+            org.dmerl.tensor.Rng rng = new org.dmerl.tensor.Rng(seed);
+            var box = e.actionSpace();
+            double[] a = new double[box.dim()];
+            e.reset(seed);
+            long start = System.nanoTime();
+            for (long i = 0; i < n; i++) {
+                for (int j = 0; j < a.length; j++) a[j] = rng.uniform(box.low()[j], box.high()[j]);
+                if (e.step(a).done()) e.reset();
+            }
+            return n / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
+        }
     }
 
     private static String num(double v) {

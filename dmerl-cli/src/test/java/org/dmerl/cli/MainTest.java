@@ -80,6 +80,26 @@ class MainTest {
     }
 
     @Test
+    void envCheckJsonHasTheDocumentedKeys() {
+        PrintStream saved = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new PrintStream(captured, true));
+            code = run("env-check", "Pendulum-v1", "--json", "--steps", "500", "--episodes", "2").code();
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(0, code, captured.toString());
+        String json = captured.toString().trim();
+        for (String key : List.of("\"env\": \"Pendulum-v1\"", "\"obs_dim\": 3", "\"action_dim\": 1",
+                "\"random_return_mean\": -", "\"steps_per_second\": ", "\"ok\": true")) {
+            assertTrue(json.contains(key), key + " missing in " + json);
+        }
+        assertEquals(2, run("env-check", "Nope-v0").code());
+    }
+
+    @Test
     void envsListsBuiltInEnvironmentsWithDims() {
         Outcome o = run("envs");
         assertEquals(0, o.code());
