@@ -38,7 +38,7 @@ public final class EnvCheckCommand implements Callable<Integer> {
         EnvCheck.Report r = EnvCheck.check(env, episodes, seed);
         if (steps != null && r.ok()) {
             r = new EnvCheck.Report(r.env(), r.obsDim(), r.actionDim(), r.randomReturnMean(), r.randomReturnStd(),
-                    r.episodes(), timeRandomSteps(steps), r.problems());
+                    r.episodes(), EnvCheck.randomStepsPerSecond(env, steps, seed), r.problems());
         }
         if (json) {
             System.out.printf(Locale.ROOT, "{\"env\": \"%s\", \"obs_dim\": %d, \"action_dim\": %d, \"random_return_mean\": %s, "
@@ -50,22 +50,6 @@ public final class EnvCheckCommand implements Callable<Integer> {
             System.out.println(r.summary());
         }
         return r.ok() ? 0 : 1;
-    }
-
-    /** Env steps per second of uniformly random actions over {@code n} steps, resets included. */
-    private double timeRandomSteps(long n) {
-        try (org.dmerl.env.Env e = EnvRegistry.make(env)) {
-            org.dmerl.tensor.Rng rng = new org.dmerl.tensor.Rng(seed);
-            var box = e.actionSpace();
-            double[] a = new double[box.dim()];
-            e.reset(seed);
-            long start = System.nanoTime();
-            for (long i = 0; i < n; i++) {
-                for (int j = 0; j < a.length; j++) a[j] = rng.uniform(box.low()[j], box.high()[j]);
-                if (e.step(a).done()) e.reset();
-            }
-            return n / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
-        }
     }
 
     private static String num(double v) {

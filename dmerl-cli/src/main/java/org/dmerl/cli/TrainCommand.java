@@ -12,6 +12,7 @@ import org.dmerl.algo.Config;
 import org.dmerl.algo.OffPolicyTrainer;
 import org.dmerl.algo.Training;
 import org.dmerl.algo.TrainingResult;
+import org.dmerl.tensor.TensorArchive;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -71,7 +72,7 @@ public final class TrainCommand implements Callable<Integer> {
             RunWriter.writeAtomically(dir.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
             System.out.printf("dmerl: training %s on %s for %d steps (seed %d) -> %s%n", cfg.getString("algo"),
                     cfg.getString("env"), cfg.getLong("steps"), cfg.getLong("seed"), dir);
-            finish(writer, Training.run(cfg, writer, new OffPolicyTrainer.Checkpoints(dir, false)));
+            finish(writer, Training.run(cfg, writer, new OffPolicyTrainer.Checkpoints(dir, null)));
         }
         return 0;
     }
@@ -80,15 +81,17 @@ public final class TrainCommand implements Callable<Integer> {
         if (algo != null || env != null || config != null || !overrides.isEmpty() || out != null) {
             throw new UserError("--resume continues a run with its own config; drop --algo/--env/--config/--set/--out");
         }
-        Config cfg = Training.configOfCheckpoint(resume);
+        // read once: a fallback to the previous checkpoint then warns once, and config, step and state agree
+        TensorArchive checkpoint = OffPolicyTrainer.readLatestCheckpoint(resume);
+        Config cfg = Config.readFrom(checkpoint);
         if (steps != null) cfg.set("steps", steps);
-        long resumedAt = OffPolicyTrainer.readLatestCheckpoint(resume).getLongs("counters")[0];
+        long resumedAt = checkpoint.getLongs("counters")[0];
         RunWriter.truncateAfter(resume, resumedAt);
         try (RunWriter writer = new RunWriter(resume, System.out, cfg.getLong("steps"), cfg.getLong("log_every"), true)
                 .json(cfg.getString("log_format").equals("json"))) {
             System.out.printf("dmerl: resuming %s on %s at env step %d of %d -> %s%n", cfg.getString("algo"),
                     cfg.getString("env"), resumedAt, cfg.getLong("steps"), resume);
-            finish(writer, Training.run(cfg, writer, new OffPolicyTrainer.Checkpoints(resume, true)));
+            finish(writer, Training.run(cfg, writer, new OffPolicyTrainer.Checkpoints(resume, checkpoint)));
         }
         return 0;
     }

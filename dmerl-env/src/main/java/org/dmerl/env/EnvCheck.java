@@ -183,6 +183,20 @@ public final class EnvCheck {
         return new Rollouts(mean, Math.sqrt(variance), episodes, steps / seconds);
     }
 
+    /** Env steps per second of random actions over {@code steps} steps of registered env {@code id}, resets included. */
+    public static double randomStepsPerSecond(String id, long steps, long seed) {
+        if (steps < 1) throw new IllegalArgumentException("need at least 1 step, got " + steps);
+        try (Env env = EnvRegistry.make(id)) {
+            var rng = new Rng(seed ^ 0x5DEECE66DL);
+            env.reset(seed);
+            long start = System.nanoTime();
+            for (long i = 0; i < steps; i++) {
+                if (env.step(randomAction(env.actionSpace(), rng)).done()) env.reset();
+            }
+            return steps / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
+        }
+    }
+
     private static void checkStep(Env env, StepResult step, Problems problems) {
         checkObservation(env, step.observation(), "step", problems);
         if (!Double.isFinite(step.reward())) problems.add("reward", "reward " + step.reward() + " is not finite");

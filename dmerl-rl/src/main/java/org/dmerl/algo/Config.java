@@ -184,6 +184,20 @@ public final class Config {
         return p;
     }
 
+    /** Stores every resolved value as a string entry {@code config/<key>} (checkpoints, saved policies). */
+    public void writeTo(org.dmerl.tensor.TensorArchive a) {
+        for (var e : values.entrySet()) a.putString("config/" + e.getKey(), String.valueOf(e.getValue()));
+    }
+
+    /** The config {@link #writeTo} stored; keys the archive lacks keep their defaults. */
+    public static Config readFrom(org.dmerl.tensor.TensorArchive a) {
+        Config cfg = new Config();
+        for (String key : KEYS.keySet()) {
+            if (a.contains("config/" + key)) cfg.set(key, a.getString("config/" + key));
+        }
+        return cfg;
+    }
+
     public Config copy() {
         Config c = new Config();
         c.values.putAll(values);

@@ -38,8 +38,7 @@ public final class Evaluator {
     private double[] act(StochasticPolicy policy, double[] obs) {
         graph.reset();
         graph.setGradEnabled(false);
-        Tensor o = graph.input(1, obs.length);
-        for (int i = 0; i < obs.length; i++) o.data[i] = (float) obs[i];
+        Tensor o = graph.inputRow(obs);
         Tensor a = policy.deterministic(graph, o);
         double[] action = new double[a.cols()];
         for (int i = 0; i < action.length; i++) action[i] = a.data[i];

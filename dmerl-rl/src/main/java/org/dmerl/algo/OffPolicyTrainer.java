@@ -56,8 +56,8 @@ public final class OffPolicyTrainer {
         return env.unwrap(SubStepEnv.class).map(SubStepEnv::subSteps).orElse(1);
     }
 
-    /** Where checkpoints go (null: none) and whether to continue from the latest one there. */
-    public record Checkpoints(java.nio.file.Path dir, boolean resume) {
+    /** Where checkpoints go, and the checkpoint to continue from (null: a fresh run). */
+    public record Checkpoints(java.nio.file.Path dir, org.dmerl.tensor.TensorArchive resumeFrom) {
         public static final String LATEST = "checkpoint.ckpt", PREVIOUS = "checkpoint.prev.ckpt";
     }
 
@@ -89,8 +89,8 @@ public final class OffPolicyTrainer {
         double[] action = new double[policy.actionDim()];
         obs = env.reset(seed);
         boolean needsReset = false;
-        if (checkpoints != null && checkpoints.resume()) {
-            restore(readLatestCheckpoint(checkpoints.dir()));
+        if (checkpoints != null && checkpoints.resumeFrom() != null) {
+            restore(checkpoints.resumeFrom());
             needsReset = true;
         }
         long nextCheckpoint = (envSteps / checkpointEvery + 1) * checkpointEvery;
@@ -173,7 +173,7 @@ public final class OffPolicyTrainer {
     private void saveCheckpoint(java.nio.file.Path dir, double wall) {
         org.dmerl.tensor.TensorArchive a = new org.dmerl.tensor.TensorArchive();
         a.putString("kind", "dmerl-offpolicy-checkpoint");
-        for (var e : cfg.asMap().entrySet()) a.putString("config/" + e.getKey(), String.valueOf(e.getValue()));
+        cfg.writeTo(a);
         a.putLongs("counters", new long[] {envSteps, agentSteps, gradSteps});
         a.putDoubles("scalars", new double[] {gradCredit, lastEvalMean, lastEvalStd, wall});
         a.putLongs("rng/act", actRng.state());
@@ -246,8 +246,7 @@ public final class OffPolicyTrainer {
     private void sampleAction(double[] o, double[] out) {
         actGraph.reset();
         actGraph.setGradEnabled(false);
-        Tensor ot = actGraph.input(1, o.length);
-        for (int i = 0; i < o.length; i++) ot.data[i] = (float) o[i];
+        Tensor ot = actGraph.inputRow(o);
         Tensor noise = actGraph.input(1, policy.noiseDim());
         actRng.fillGaussian(noise.data, 0, noise.size());
         Tensor act = policy.sample(actGraph, ot, noise).action();

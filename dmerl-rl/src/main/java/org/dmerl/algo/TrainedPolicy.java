@@ -2,7 +2,6 @@ package org.dmerl.algo;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 import org.dmerl.env.BoxSpace;
 import org.dmerl.env.Env;
@@ -51,7 +50,7 @@ public final class TrainedPolicy {
     /** Saves {@code policy} with its config. */
     public static void save(Path file, StochasticPolicy policy, Config cfg) {
         TensorArchive a = new TensorArchive();
-        for (Map.Entry<String, Object> e : cfg.asMap().entrySet()) a.putString("config/" + e.getKey(), String.valueOf(e.getValue()));
+        cfg.writeTo(a);
         a.putTensors("policy", policy.stateTensors());
         a.write(file);
     }
@@ -63,10 +62,7 @@ public final class TrainedPolicy {
             throw new IllegalArgumentException("no saved policy at " + file + " (did the run finish?)");
         }
         TensorArchive a = TensorArchive.read(file);
-        Config cfg = new Config();
-        for (String key : Config.keys().keySet()) {
-            if (a.contains("config/" + key)) cfg.set(key, a.getString("config/" + key));
-        }
+        Config cfg = Config.readFrom(a);
         Env env = Training.makeEnv(cfg);
         BoxSpace envActions;
         int obsDim = env.observationSpace().dim(), actDim = env.actionSpace().dim();
@@ -144,8 +140,7 @@ public final class TrainedPolicy {
     private Tensor step(double[] obs, Rng rng, boolean stochastic) {
         graph.reset();
         graph.setGradEnabled(false);
-        Tensor o = graph.input(1, obs.length);
-        for (int i = 0; i < obs.length; i++) o.data[i] = (float) obs[i];
+        Tensor o = graph.inputRow(obs);
         if (!stochastic) return policy.deterministic(graph, o);
         Tensor noise = graph.input(1, policy.noiseDim());
         rng.fillGaussian(noise.data, 0, noise.size());

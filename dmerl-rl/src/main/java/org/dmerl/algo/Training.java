@@ -40,16 +40,6 @@ public final class Training {
         return run(cfg, listener, null);
     }
 
-    /** The config a checkpoint was written with. */
-    public static Config configOfCheckpoint(java.nio.file.Path dir) {
-        org.dmerl.tensor.TensorArchive a = OffPolicyTrainer.readLatestCheckpoint(dir);
-        Config cfg = new Config();
-        for (String key : Config.keys().keySet()) {
-            if (a.contains("config/" + key)) cfg.set(key, a.getString("config/" + key));
-        }
-        return cfg;
-    }
-
     /** Runs with checkpoints in {@code checkpoints.dir()} (null: none), resuming from the latest if asked. */
     public static TrainingResult run(Config cfg, TrainingListener listener, OffPolicyTrainer.Checkpoints checkpoints) {
         validate(cfg);

@@ -120,6 +120,11 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         return new Step(x, eta, drift, oneHot);
     }
 
+    /** The forward kernel's mean x_k + η(−x_k/σ0² + f) (with ½f when the step was prepared for the ODE). */
+    private static Tensor kernelMean(Graph g, Step st) {
+        return g.add(st.x(), g.mul(st.eta(), st.drift()));
+    }
+
     /** η = Δt_k / γ_f per row and dimension: [B, d]. */
     private Tensor eta(Graph g, Tensor oneHot) {
         Tensor dt = g.matmul(oneHot, g.softplus(dtParam));
@@ -142,7 +147,7 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     @Override
     public Sample sample(Graph g, Tensor obs, Tensor noise) {
         Step st = prepare(g, obs, false);
-        Tensor mean = g.add(st.x(), g.mul(st.eta(), st.drift()));
+        Tensor mean = kernelMean(g, st);
         Tensor std = g.sqrt(g.mulScalar(st.eta(), 2f));
         Tensor next = g.add(mean, g.mul(std, noise));
         // log q(x'|x): (x' − mean)/std is the noise itself
@@ -173,7 +178,7 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     }
 
     private Tensor forwardLogProb(Graph g, Step st, Tensor next) {
-        return gaussianLogProb(g, next, g.add(st.x(), g.mul(st.eta(), st.drift())), g.mulScalar(st.eta(), 2f));
+        return gaussianLogProb(g, next, kernelMean(g, st), g.mulScalar(st.eta(), 2f));
     }
 
     /** Σ_dims log N(value; mean, var) per row. */
@@ -191,7 +196,7 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     @Override
     public Tensor actionScore(Graph g, Tensor obs, Tensor next) {
         Step st = prepare(g, obs, false);
-        Tensor mean = g.add(st.x(), g.mul(st.eta(), st.drift()));
+        Tensor mean = kernelMean(g, st);
         Tensor forward = g.neg(g.div(g.sub(next, mean), g.mulScalar(st.eta(), 2f)));
         boolean principled = settings.backward() == BackwardKernel.PRINCIPLED;
         Tensor etaB = principled ? st.eta() : eta(g, g.matmul(st.oneHot(), shiftNext));
@@ -211,7 +216,7 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         }
         // ODE: probability-flow style step x + η(−x/σ0² + ½ f), no noise (spec: ode_coeff 0.5); MEAN: full f
         Step st = prepare(g, obs, evalSampler == Sampler.ODE);
-        return g.add(st.x(), g.mul(st.eta(), st.drift()));
+        return kernelMean(g, st);
     }
 
     /** Current Δt_k values. */

@@ -36,13 +36,21 @@ public final class TanhGaussianPolicy implements StochasticPolicy {
     @Override public int actionDim() { return actDim; }
     @Override public int noiseDim() { return actDim; }
 
-    @Override
-    public Sample sample(Graph g, Tensor obs, Tensor noise) {
+    /** The Gaussian over u before tanh squashing. */
+    private record Gaussian(Tensor mean, Tensor logStd) {}
+
+    private Gaussian preSquash(Graph g, Tensor obs) {
         Tensor out = net.forward(g, obs);
-        Tensor mean = g.slice(out, 0, actDim);
         // log σ = min + ½(max − min)(tanh(raw) + 1)
         Tensor logStd = g.addScalar(g.mulScalar(g.tanh(g.slice(out, actDim, 2 * actDim)), 0.5f * (logStdMax - logStdMin)),
                 logStdMin + 0.5f * (logStdMax - logStdMin));
+        return new Gaussian(g.slice(out, 0, actDim), logStd);
+    }
+
+    @Override
+    public Sample sample(Graph g, Tensor obs, Tensor noise) {
+        Gaussian pre = preSquash(g, obs);
+        Tensor mean = pre.mean(), logStd = pre.logStd();
         Tensor u = g.add(mean, g.mul(g.exp(logStd), noise));
         Tensor action = g.tanh(u);
         // log N(u; μ, σ) = −½ε² − log σ − ½ log 2π, with ε the given noise
@@ -59,10 +67,8 @@ public final class TanhGaussianPolicy implements StochasticPolicy {
      */
     @Override
     public Tensor actionScore(Graph g, Tensor obs, Tensor action) {
-        Tensor out = net.forward(g, obs);
-        Tensor mean = g.slice(out, 0, actDim);
-        Tensor logStd = g.addScalar(g.mulScalar(g.tanh(g.slice(out, actDim, 2 * actDim)), 0.5f * (logStdMax - logStdMin)),
-                logStdMin + 0.5f * (logStdMax - logStdMin));
+        Gaussian pre = preSquash(g, obs);
+        Tensor mean = pre.mean(), logStd = pre.logStd();
         Tensor u = g.input(action.rows(), actDim);
         for (int i = 0; i < action.rows() * actDim; i++) {
             double a = Math.max(-0.999999, Math.min(0.999999, action.data[i]));

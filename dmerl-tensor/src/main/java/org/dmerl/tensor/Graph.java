@@ -52,6 +52,11 @@ public final class Graph {
     }
 
     private Tensor node(int rows, int cols, Op op, Tensor a, Tensor b) {
+        return node(rows, cols, op, a, b, false);
+    }
+
+    /** {@code otherInputNeedsGrad}: an operand outside a and b (linear's bias, concat's parts) requires gradients. */
+    private Tensor node(int rows, int cols, Op op, Tensor a, Tensor b, boolean otherInputNeedsGrad) {
         Tensor t;
         int n = rows * cols;
         if (next < pool.size()) {
@@ -68,7 +73,8 @@ public final class Graph {
         t.a = a;
         t.b = b;
         t.c = null;
-        t.requiresGrad = gradEnabled && ((a != null && a.requiresGrad) || (b != null && b.requiresGrad));
+        t.requiresGrad = gradEnabled
+                && (otherInputNeedsGrad || (a != null && a.requiresGrad) || (b != null && b.requiresGrad));
         if (t.requiresGrad) {
             if (t.grad == null || t.grad.length < n) t.grad = new float[t.data.length];
             tape.add(t);
@@ -98,13 +104,8 @@ public final class Graph {
         if (x.cols != w.rows || b.rows != 1 || b.cols != w.cols) {
             throw new IllegalArgumentException("linear shape mismatch: " + x.shape() + " · " + w.shape() + " + " + b.shape());
         }
-        Tensor y = node(x.rows, w.cols, Op.LINEAR, x, w);
+        Tensor y = node(x.rows, w.cols, Op.LINEAR, x, w, b.requiresGrad);
         y.c = b;
-        if (gradEnabled && b.requiresGrad && !y.requiresGrad) {
-            y.requiresGrad = true;
-            if (y.grad == null || y.grad.length < y.size()) y.grad = new float[y.data.length];
-            tape.add(y);
-        }
         int out = w.cols;
         for (int r = 0; r < x.rows; r++) System.arraycopy(b.data, 0, y.data, r * out, out);
         Gemm.gemm(x.rows, out, x.cols, x.data, 0, x.cols, 1, w.data, 0, out, y.data, 0, out);
@@ -255,6 +256,13 @@ public final class Graph {
         gradEnabled = false;
         Tensor y = node(rows, cols, Op.LEAF, null, null);
         gradEnabled = saved;
+        return y;
+    }
+
+    /** A graph-owned [1, n] constant holding {@code values} (an observation, say) rounded to float. */
+    public Tensor inputRow(double[] values) {
+        Tensor y = input(1, values.length);
+        for (int i = 0; i < values.length; i++) y.data[i] = (float) values[i];
         return y;
     }
 
@@ -499,12 +507,7 @@ public final class Graph {
             cols += p.cols;
             anyGrad |= p.requiresGrad;
         }
-        Tensor y = node(rows, cols, Op.CONCAT, null, null);
-        if (gradEnabled && anyGrad && !y.requiresGrad) {
-            y.requiresGrad = true;
-            if (y.grad == null || y.grad.length < rows * cols) y.grad = new float[y.data.length];
-            tape.add(y);
-        }
+        Tensor y = node(rows, cols, Op.CONCAT, null, null, anyGrad);
         if (y.parts == null || y.parts.length != parts.length) y.parts = new Tensor[parts.length];
         System.arraycopy(parts, 0, y.parts, 0, parts.length);
         int off = 0;
