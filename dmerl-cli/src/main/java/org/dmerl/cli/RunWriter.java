@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
-import org.dmerl.algo.Sac;
+import org.dmerl.algo.Losses;
 import org.dmerl.algo.TrainingListener;
 import org.dmerl.algo.TrainingResult;
 
@@ -67,7 +67,7 @@ public final class RunWriter implements TrainingListener, AutoCloseable {
 
     @Override
     public void onEpisode(Episode e) {
-        Sac.Losses l = e.losses();
+        Losses l = e.losses();
         line(progress, String.format(Locale.ROOT, "%d,%.3f,%.6g,%d,%.6g,%.6g,%.6g,%.6g,%.1f", e.envStep(), e.wallSeconds(),
                 e.episodeReturn(), e.episodeLength(), l.criticLoss(), l.actorLoss(), l.alpha(), l.entropy(),
                 e.stepsPerSecond()));
@@ -104,8 +104,9 @@ public final class RunWriter implements TrainingListener, AutoCloseable {
     }
 
     @Override
-    public void onPolicy(long envStep, org.dmerl.policy.StochasticPolicy policy, org.dmerl.algo.Config cfg) {
-        org.dmerl.algo.TrainedPolicy.save(dir.resolve(org.dmerl.algo.TrainedPolicy.FILE), policy, cfg);
+    public void onPolicy(long envStep, org.dmerl.policy.StochasticPolicy policy, org.dmerl.algo.Config cfg,
+                         org.dmerl.env.RunningMeanStd observationStatistics) {
+        org.dmerl.algo.TrainedPolicy.save(dir.resolve(org.dmerl.algo.TrainedPolicy.FILE), policy, cfg, observationStatistics);
     }
 
     private static void line(BufferedWriter w, String s) {

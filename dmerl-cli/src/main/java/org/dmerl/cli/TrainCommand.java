@@ -81,10 +81,20 @@ public final class TrainCommand implements Callable<Integer> {
         if (algo != null || env != null || config != null || !overrides.isEmpty() || out != null) {
             throw new UserError("--resume continues a run with its own config; drop --algo/--env/--config/--set/--out");
         }
+        java.nio.file.Path runConfig = resume.resolve("config.yaml");
+        if (java.nio.file.Files.isReadable(runConfig)) {
+            Object runAlgo = ConfigLoader.readYaml(runConfig).get("algo");
+            if (runAlgo != null && org.dmerl.algo.Agents.isOnPolicy(runAlgo.toString())) {
+                throw new UserError(runAlgo + " runs cannot be resumed yet: on-policy runs write no checkpoints (" + resume + ")");
+            }
+        }
         // read once: a fallback to the previous checkpoint then warns once, and config, step and state agree
         TensorArchive checkpoint = OffPolicyTrainer.readLatestCheckpoint(resume);
         Config cfg = Config.readFrom(checkpoint);
         if (steps != null) cfg.set("steps", steps);
+        if (org.dmerl.algo.Agents.isOnPolicy(cfg.getString("algo"))) {
+            throw new UserError(cfg.getString("algo") + " runs cannot be resumed yet: on-policy runs write no checkpoints");
+        }
         long resumedAt = checkpoint.getLongs("counters")[0];
         RunWriter.truncateAfter(resume, resumedAt);
         try (RunWriter writer = new RunWriter(resume, System.out, cfg.getLong("steps"), cfg.getLong("log_every"), true)

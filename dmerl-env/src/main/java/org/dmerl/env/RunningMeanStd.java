@@ -96,6 +96,16 @@ public record RunningMeanStd(double[] mean, double[] var, double count) {
         return "RunningMeanStd(mean=" + Arrays.toString(mean) + ", var=" + Arrays.toString(var) + ", count=" + count + ")";
     }
 
+    /** clip((x − mean) / sqrt(var + ε), −clip, clip), as {@link NormalizeObservation} applies it. */
+    public double[] normalize(double[] x, double epsilon, double clip) {
+        if (x.length != mean.length) {
+            throw new IllegalArgumentException("observation has length " + x.length + ", expected " + mean.length);
+        }
+        double[] out = new double[x.length];
+        new Moments(this).normalize(x, out, epsilon, clip);
+        return out;
+    }
+
     /** The mutable accumulator behind the snapshots: Welford's update, one sample at a time, in place. */
     static final class Moments {
         private final double[] mean;
@@ -110,6 +120,10 @@ public record RunningMeanStd(double[] mean, double[] var, double count) {
 
         int dim() {
             return mean.length;
+        }
+
+        double variance(int i) {
+            return var[i];
         }
 
         void add(double[] x) {

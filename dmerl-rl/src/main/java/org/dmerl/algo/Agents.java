@@ -12,7 +12,7 @@ public final class Agents {
 
     private Agents() {}
 
-    public static final java.util.List<String> ALGORITHMS = java.util.List.of("sac", "diffsac", "wpo", "diffwpo");
+    public static final java.util.List<String> ALGORITHMS = java.util.List.of("sac", "ppo", "wpo", "diffsac", "diffppo", "diffwpo");
 
     public static void checkAlgorithm(String algo) {
         if (!ALGORITHMS.contains(algo)) {
@@ -23,6 +23,31 @@ public final class Agents {
     public static StochasticPolicy gaussianPolicy(Config cfg, int obsDim, int actDim, Rng rng) {
         return new TanhGaussianPolicy(obsDim, actDim, cfg.getInts("hidden"), Activation.parse(cfg.getString("activation")),
                 cfg.getFloat("log_std_min"), cfg.getFloat("log_std_max"), rng);
+    }
+
+    /** PPO's state-independent-σ Gaussian policy (unbounded actions). */
+    public static StochasticPolicy onPolicyGaussian(Config cfg, int obsDim, int actDim, Rng rng) {
+        return new org.dmerl.policy.DiagGaussianPolicy(obsDim, actDim, cfg.getInts("hidden"),
+                Activation.parse(cfg.getString("activation")), cfg.getFloat("log_std_init"), rng);
+    }
+
+    /** The policy an algorithm acts with, for observations of {@code obsDim} (augmented ones for diff*). */
+    public static StochasticPolicy policyFor(Config cfg, int obsDim, int actDim, Rng rng) {
+        String algo = cfg.getString("algo");
+        if (algo.startsWith("diff")) return diffusionPolicy(cfg, obsDim - actDim - cfg.getInt("diffusion_steps"), actDim, rng);
+        return algo.equals("ppo") ? onPolicyGaussian(cfg, obsDim, actDim, rng) : gaussianPolicy(cfg, obsDim, actDim, rng);
+    }
+
+    public static boolean isOnPolicy(String algo) {
+        return algo.equals("ppo") || algo.equals("diffppo");
+    }
+
+    /** PPO's state-value network V(s) (or V(s, x_k, k) on the augmented MDP): orthogonal init, output gain 1. */
+    public static org.dmerl.nn.Mlp valueFunction(Config cfg, int obsDim, Rng rng) {
+        var v = new org.dmerl.nn.Mlp("value", obsDim, cfg.getInts("hidden"), 1, Activation.parse(cfg.getString("activation")),
+                org.dmerl.nn.Linear.WeightInit.ORTHOGONAL, false, rng);
+        org.dmerl.tensor.Init.orthogonal(v.outputLayer().weight, 1.0, rng);
+        return v;
     }
 
     public static DiffusionKernelPolicy diffusionPolicy(Config cfg, int stateDim, int actDim, Rng rng) {

@@ -24,7 +24,7 @@ public final class Config {
 
     static {
         // Run
-        key("algo", "diffsac", "sac | diffsac | wpo | diffwpo (SAC or WPO actor objective; diff* = on the diffusion-augmented MDP)");
+        key("algo", "diffsac", "sac | ppo | wpo | diffsac | diffppo | diffwpo (diff* = the same learner on the diffusion-augmented MDP)");
         key("env", "Pendulum-v1", "environment id (see `dmerl envs`)");
         key("seed", 1L, "seed of everything random in the run");
         key("steps", 20_000L, "real environment steps (never augmented diffusion sub-steps)");
@@ -52,6 +52,31 @@ public final class Config {
         key("log_std_min", -5.0, "lower bound of the Gaussian policy's log-std (CleanRL)");
         key("log_std_max", 2.0, "upper bound of the Gaussian policy's log-std (CleanRL)");
         key("normalize_obs", false, "running mean/var observation normalisation (frozen at evaluation)");
+        // Actor trust region (spec §2.1/§4.2: REPPO's KL Lagrangian; DA-MDP WPO uses kl_bound 0.02)
+        key("kl_bound", 0.0, "SAC/WPO actor: KL trust-region bound (0: off; spec WPO 0.02)");
+        key("kl_start", 0.3, "initial KL Lagrange multiplier λ (spec kl_start)");
+        key("lagrangian_lr", 6e-4, "Adam learning rate of log λ (spec WPO 6e-4)");
+        key("kl_samples", 4, "actions per state in the KL estimate (spec kl_action_rep 16)");
+        key("kl_refresh", 500, "gradient steps between refreshes of the old policy π_old");
+        // On-policy learner (PPO; defaults as CleanRL's ppo_continuous_action, whose preset configs/algo-ppo.yaml also
+        // sets its network shape and normalisation)
+        key("num_envs", 1, "PPO: parallel environment copies");
+        key("rollout_steps", 2048, "PPO: real env steps per copy per rollout (CleanRL num_steps)");
+        key("num_minibatches", 32, "PPO: minibatches per epoch (CleanRL)");
+        key("update_epochs", 10, "PPO: passes over each rollout (CleanRL)");
+        key("gae_lambda", 0.95, "PPO: GAE λ per real env step (CleanRL)");
+        key("clip_coef", 0.2, "PPO: surrogate clipping ε (CleanRL; spec §3 clip_ratio)");
+        key("clip_vloss", true, "PPO: clip the value loss around the rollout values (CleanRL)");
+        key("norm_adv", true, "PPO: divide advantages by their minibatch std (always centred; spec §3 DiffPPO: false)");
+        key("ent_coef", 0.0, "PPO: entropy coefficient (Gaussian: bonus on H; diffusion: soft reward r − c·l_k, spec §3)");
+        key("vf_coef", 0.5, "PPO: value loss weight (CleanRL; spec §3)");
+        key("max_grad_norm", 0.5, "PPO: global gradient-norm clip (CleanRL; spec §3)");
+        key("lr", 3e-4, "PPO: learning rate of the one Adam over policy and value (CleanRL learning_rate)");
+        key("anneal_lr", true, "PPO: decay the learning rate linearly to 0 over the run (CleanRL)");
+        key("log_std_init", 0.0, "PPO: initial state-independent log σ of the Gaussian policy (CleanRL)");
+        key("action_bound", "clip", "PPO: clip | tanh, how the unbounded Gaussian action reaches the env (CleanRL: clip)");
+        key("normalize_reward", false, "scale rewards by the running std of the discounted return (Gymnasium NormalizeReward)");
+        key("k_scaled_rollouts", true, "DiffPPO: an augmented rollout has K× the steps and K× the minibatches (spec §3/§6)");
         // Diffusion policy (spec §1.2 and §6)
         key("diffusion_steps", 8, "K, denoising steps per action (spec §6: 8)");
         key("sigma0", 3.0, "prior std σ0 (spec §6: init_std 3.0)");
@@ -168,6 +193,23 @@ public final class Config {
         if (getDouble("gamma") <= 0 || getDouble("gamma") > 1) p.add("gamma must be in (0, 1]");
         if (getDouble("tau") <= 0 || getDouble("tau") > 1) p.add("tau must be in (0, 1]");
         if (getInt("diffusion_steps") < 1) p.add("diffusion_steps must be ≥ 1");
+        if (getInt("num_envs") < 1) p.add("num_envs must be ≥ 1");
+        if (getDouble("kl_bound") < 0) p.add("kl_bound must be ≥ 0");
+        if (getInt("kl_samples") < 1) p.add("kl_samples must be ≥ 1");
+        if (getInt("kl_refresh") < 1) p.add("kl_refresh must be ≥ 1");
+        if (!(getDouble("kl_start") > 0)) p.add("kl_start must be positive");
+        if (getInt("rollout_steps") < 1) p.add("rollout_steps must be ≥ 1");
+        if (getInt("num_minibatches") < 1) p.add("num_minibatches must be ≥ 1");
+        if ((long) getInt("num_envs") * getInt("rollout_steps") < getInt("num_minibatches")) {
+            p.add("num_envs·rollout_steps must be ≥ num_minibatches");
+        }
+        if (getInt("update_epochs") < 1) p.add("update_epochs must be ≥ 1");
+        if (getDouble("gae_lambda") < 0 || getDouble("gae_lambda") > 1) p.add("gae_lambda must be in [0, 1]");
+        if (!(getDouble("clip_coef") > 0)) p.add("clip_coef must be positive");
+        if (!(getDouble("lr") > 0)) p.add("lr must be positive");
+        if (!List.of("clip", "tanh").contains(getString("action_bound"))) {
+            p.add("action_bound must be clip or tanh, got '" + getString("action_bound") + "'");
+        }
         if (getDouble("utd") <= 0) p.add("utd must be positive");
         if (!List.of("text", "json").contains(getString("log_format"))) {
             p.add("log_format must be text or json, got '" + getString("log_format") + "'");

@@ -99,7 +99,7 @@ public final class OffPolicyTrainer {
                 // Between episodes the whole run state is on hand: the natural place for an exact checkpoint.
                 if (checkpoints != null && envSteps >= nextCheckpoint) {
                     saveCheckpoint(checkpoints.dir(), wallOffset + (System.nanoTime() - start) / 1e9);
-                    listener.onPolicy(envSteps, policy, cfg);
+                    listener.onPolicy(envSteps, policy, cfg, observationStatistics());
                     nextCheckpoint = (envSteps / checkpointEvery + 1) * checkpointEvery;
                 }
                 obs = env.reset();
@@ -132,7 +132,7 @@ public final class OffPolicyTrainer {
                 }
                 gradCredit += utd;
                 while (gradCredit >= 1) {
-                    Sac.Losses l = sac.update(buffer.sample(learnRng), learnRng);
+                    Losses l = sac.update(buffer.sample(learnRng), learnRng);
                     gradCredit -= 1;
                     gradSteps++;
                     if (!Float.isFinite(l.criticLoss()) || !Float.isFinite(l.actorLoss())) {
@@ -159,7 +159,7 @@ public final class OffPolicyTrainer {
         }
         double wall = wallOffset + (System.nanoTime() - start) / 1e9;
         if (checkpoints != null) saveCheckpoint(checkpoints.dir(), wall);
-        listener.onPolicy(envSteps, policy, cfg);
+        listener.onPolicy(envSteps, policy, cfg, observationStatistics());
         double learnSps = learningStartNanos == 0 ? Double.NaN
                 : (envSteps - learningStartSteps) / Math.max(1e-9, (System.nanoTime() - learningStartNanos) / 1e9);
         return new TrainingResult(cfg.getString("algo"), cfg.getString("env"), seed, envSteps, agentSteps, gradSteps,
@@ -241,6 +241,11 @@ public final class OffPolicyTrainer {
                         a.getDoubles("obs_norm/count")[0])));
         sac.restore(a);
         buffer.restore(a);
+    }
+
+    private org.dmerl.env.RunningMeanStd observationStatistics() {
+        return env.unwrap(org.dmerl.env.NormalizeObservation.class).map(org.dmerl.env.NormalizeObservation::statistics)
+                .orElse(null);
     }
 
     private void sampleAction(double[] o, double[] out) {

@@ -26,7 +26,6 @@ public final class Sac {
     public enum ActorObjective { SAC, WPO }
 
     /** What one update measured. */
-    public record Losses(float criticLoss, float actorLoss, float alpha, float alphaLoss, float entropy) {}
 
     private final StochasticPolicy actor;
     private final TwinCritic critic, criticTarget;
@@ -40,7 +39,83 @@ public final class Sac {
     private ActorObjective objective = ActorObjective.SAC;
     private Tensor actionLeaf;
     private final int batchSize;
-    private Losses last = new Losses(Float.NaN, Float.NaN, Float.NaN, Float.NaN, Float.NaN);
+    private Losses last = Losses.NONE;
+    private TrustRegion trust;
+
+    /**
+     * The KL trust region of spec §2.1/§4.2: per sample, KL = scale·mean_j[log π_old(a_j|s) − log π_θ(a_j|s)] with
+     * a_j ~ π_old; rows with KL ≥ bound replace their actor loss by sg(λ)·KL, and λ = exp(log λ) follows
+     * −λ·sg(mean KL − bound). π_old is the actor as it was {@code refreshEvery} updates ago (the off-policy stand-in for
+     * "the parameters at the start of an iteration's update phase").
+     */
+    private static final class TrustRegion {
+        final StochasticPolicy old;
+        final float bound;
+        final int samples, refreshEvery;
+        final Tensor logLambda = Tensor.param("log_kl_lambda", 1, 1);
+        final Adam optimizer;
+        long updates;
+        float lastKl = Float.NaN;
+
+        TrustRegion(StochasticPolicy old, float bound, float lambdaStart, float lr, int samples, int refreshEvery) {
+            this.old = old;
+            this.bound = bound;
+            this.samples = samples;
+            this.refreshEvery = refreshEvery;
+            logLambda.data[0] = (float) Math.log(lambdaStart);
+            optimizer = new Adam(List.of(logLambda), lr);
+            for (Tensor t : old.stateTensors()) t.setRequiresGrad(false);
+        }
+    }
+
+    /** Turns the trust region on; {@code old} must have the actor's architecture (its values are overwritten). */
+    public Sac withTrustRegion(StochasticPolicy old, float bound, float lambdaStart, float lagrangianLr, int samples,
+                               int refreshEvery) {
+        trust = new TrustRegion(old, bound, lambdaStart, lagrangianLr, samples, refreshEvery);
+        return this;
+    }
+
+    /** The mean KL to π_old of the last update (NaN without a trust region). */
+    public float lastKl() {
+        return trust == null ? Float.NaN : trust.lastKl;
+    }
+
+    /** mean(rowLoss), or with the trust region mean(KL < bound ? rowLoss : sg(λ)·KL), updating λ. */
+    private Tensor trustRegion(Graph g, Tensor obs, Tensor rowLoss, Rng rng) {
+        if (trust == null) return g.mean(rowLoss);
+        if (trust.updates++ % trust.refreshEvery == 0) {
+            List<Tensor> from = actor.stateTensors(), to = trust.old.stateTensors();
+            for (int i = 0; i < from.size(); i++) {
+                System.arraycopy(from.get(i).data, 0, to.get(i).data, 0, from.get(i).size());
+                to.get(i).touch();
+            }
+        }
+        Tensor sum = null;
+        for (int j = 0; j < trust.samples; j++) {
+            Tensor noise = noise(g, rng);
+            boolean saved = g.gradEnabled();
+            g.setGradEnabled(false);
+            Tensor a = trust.old.sample(g, obs, noise).action();
+            Tensor logOld = trust.old.densities(g, obs, a).logProb();
+            g.setGradEnabled(saved);
+            Tensor diff = g.sub(logOld, actor.densities(g, obs, a).logProb());
+            sum = sum == null ? diff : g.add(sum, diff);
+        }
+        Tensor kl = g.mulScalar(sum, entropyScale / trust.samples);
+        float lambda = (float) Math.exp(trust.logLambda.data[0]);
+        Tensor inside = g.input(rowLoss.rows(), 1), outside = g.input(rowLoss.rows(), 1);
+        double meanKl = 0;
+        for (int i = 0; i < rowLoss.rows(); i++) {
+            boolean ok = kl.data[i] < trust.bound;
+            inside.data[i] = ok ? 1f : 0f;
+            outside.data[i] = ok ? 0f : lambda;
+            meanKl += kl.data[i] / rowLoss.rows();
+        }
+        trust.lastKl = (float) meanKl;
+        trust.logLambda.grad[0] = (float) (-lambda * (meanKl - trust.bound));
+        trust.optimizer.step();
+        return g.mean(g.add(g.mul(rowLoss, inside), g.mul(kl, outside)));
+    }
 
     /**
      * @param targetEntropy H̄ in the temperature loss (−|A| for SAC)
@@ -114,7 +189,7 @@ public final class Sac {
             Tensor noise = noise(ag, rng);
             StochasticPolicy.Sample pi = actor.sample(ag, batch.obs(), noise);
             Tensor minQ = critic.min(ag, batch.obs(), pi.action());
-            actorLoss = ag.mean(ag.sub(ag.mulScalar(pi.logProb(), alpha), minQ));
+            actorLoss = trustRegion(ag, batch.obs(), ag.sub(ag.mulScalar(pi.logProb(), alpha), minQ), rng);
             actorOpt.zeroGrad();
             ag.backward(actorLoss);
             actorOpt.step();
@@ -140,12 +215,15 @@ public final class Sac {
             Tensor score = actor.actionScore(ag, batch.obs(), pi.action());
             Tensor coef = ag.input(batchSize, actor.actionDim());
             boolean preSquash = actor.scoresPreSquash();
+            // In u-space (a = tanh u) the soft objective is Q(tanh u) − α log N(u) + α log(1 − tanh²u): ∇_u Q picks
+            // up the factor 1 − a², and the tanh Jacobian adds ∇_u(−log(1 − tanh²u)) = 2a to α's score (θ-free).
             for (int i = 0; i < coef.size(); i++) {
                 float a = actionLeaf.data[i];
                 float gradQ = preSquash ? actionLeaf.grad[i] * (1 - a * a) : actionLeaf.grad[i];
-                coef.data[i] = alpha * score.data[i] - gradQ;
+                float logScore = preSquash ? score.data[i] + 2 * a : score.data[i];
+                coef.data[i] = alpha * logScore - gradQ;
             }
-            actorLoss = ag.mean(ag.sumCols(ag.mul(coef, score)));
+            actorLoss = trustRegion(ag, batch.obs(), ag.sumCols(ag.mul(coef, score)), rng);
             actorOpt.zeroGrad();
             ag.backward(actorLoss);
             actorOpt.step();
@@ -197,6 +275,13 @@ public final class Sac {
             for (int j = 0; j < mom.length; j++) a.putTensor("opt" + i + "/m" + j, Tensor.of(1, mom[j].length, mom[j]));
         }
         a.putDoubles("last_losses", new double[] {last.criticLoss(), last.actorLoss(), last.alpha(), last.alphaLoss(), last.entropy()});
+        if (trust != null) {
+            a.putTensors("trust/old", trust.old.stateTensors());
+            a.putTensor("trust/log_lambda", trust.logLambda);
+            a.putLongs("trust/updates", new long[] {trust.updates, trust.optimizer.stepCount()});
+            float[][] mom = trust.optimizer.moments();
+            for (int j = 0; j < mom.length; j++) a.putTensor("trust/m" + j, Tensor.of(1, mom[j].length, mom[j]));
+        }
     }
 
     void restore(org.dmerl.tensor.TensorArchive a) {
@@ -216,6 +301,19 @@ public final class Sac {
         }
         double[] l = a.getDoubles("last_losses");
         last = new Losses((float) l[0], (float) l[1], (float) l[2], (float) l[3], (float) l[4]);
+        if (trust != null) {
+            a.readTensors("trust/old", trust.old.stateTensors());
+            a.readTensor("trust/log_lambda", trust.logLambda);
+            long[] u = a.getLongs("trust/updates");
+            trust.updates = u[0];
+            trust.optimizer.setStepCount(u[1]);
+            float[][] mom = trust.optimizer.moments();
+            for (int j = 0; j < mom.length; j++) {
+                Tensor t = Tensor.zeros(1, mom[j].length);
+                a.readTensor("trust/m" + j, t);
+                System.arraycopy(t.data, 0, mom[j], 0, mom[j].length);
+            }
+        }
     }
 
     public List<Module> modules() {

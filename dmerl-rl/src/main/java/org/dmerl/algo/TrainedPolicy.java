@@ -35,8 +35,11 @@ public final class TrainedPolicy {
     private final BoxSpace actionBox;
     private final int obsDim;
     private final Graph graph = new Graph();
+    private final org.dmerl.env.RunningMeanStd obsStatistics;
 
-    private TrainedPolicy(Config cfg, StochasticPolicy policy, BoxSpace actionBox, int obsDim) {
+    private TrainedPolicy(Config cfg, StochasticPolicy policy, BoxSpace actionBox, int obsDim,
+                          org.dmerl.env.RunningMeanStd obsStatistics) {
+        this.obsStatistics = obsStatistics;
         this.cfg = cfg;
         this.policy = policy;
         this.diffusion = policy instanceof DiffusionKernelPolicy;
@@ -47,11 +50,16 @@ public final class TrainedPolicy {
         this.obsDim = obsDim;
     }
 
-    /** Saves {@code policy} with its config. */
-    public static void save(Path file, StochasticPolicy policy, Config cfg) {
+    /** Saves {@code policy} with its config and the observation normalisation it acts under (null: none). */
+    public static void save(Path file, StochasticPolicy policy, Config cfg, org.dmerl.env.RunningMeanStd obsStatistics) {
         TensorArchive a = new TensorArchive();
         cfg.writeTo(a);
         a.putTensors("policy", policy.stateTensors());
+        if (obsStatistics != null) {
+            a.putDoubles("obs_norm/mean", obsStatistics.mean());
+            a.putDoubles("obs_norm/var", obsStatistics.var());
+            a.putDoubles("obs_norm/count", new double[] {obsStatistics.count()});
+        }
         a.write(file);
     }
 
@@ -70,11 +78,15 @@ public final class TrainedPolicy {
             envActions = raw.actionSpace();
         }
         Rng rng = new Rng(0);
-        StochasticPolicy policy = cfg.getString("algo").startsWith("diff")
-                ? Agents.diffusionPolicy(cfg, obsDim, actDim, rng)
-                : Agents.gaussianPolicy(cfg, obsDim, actDim, rng);
+        int policyObsDim = cfg.getString("algo").startsWith("diff") ? obsDim + actDim + cfg.getInt("diffusion_steps") : obsDim;
+        StochasticPolicy policy = Agents.policyFor(cfg, policyObsDim, actDim, rng);
         a.readTensors("policy", policy.stateTensors());
-        return new TrainedPolicy(cfg, policy, envActions, obsDim);
+        var stats = a.contains("obs_norm/mean") ? new org.dmerl.env.RunningMeanStd(a.getDoubles("obs_norm/mean"),
+                a.getDoubles("obs_norm/var"), a.getDoubles("obs_norm/count")[0]) : null;
+        if (cfg.getBool("normalize_obs") && stats == null) {
+            throw new IllegalArgumentException(file + " was trained with normalize_obs but holds no normalisation statistics");
+        }
+        return new TrainedPolicy(cfg, policy, envActions, obsDim, stats);
     }
 
     /**
@@ -110,11 +122,20 @@ public final class TrainedPolicy {
         if (obs.length != obsDim) {
             throw new IllegalArgumentException("observation has length " + obs.length + ", expected " + obsDim);
         }
+        if (obsStatistics != null) {
+            obs = obsStatistics.normalize(obs, org.dmerl.env.NormalizeObservation.DEFAULT_EPSILON,
+                    org.dmerl.env.NormalizeObservation.DEFAULT_CLIP);
+        }
         int d = actionBox.dim();
         double[] unit = new double[d];
         if (!diffusion) {
             Tensor a = step(obs, rng, stochastic);
-            for (int i = 0; i < d; i++) unit[i] = a.data[i];
+            // SAC's actions are already squashed; PPO's unbounded ones reach the env through a clip or a tanh
+            boolean tanh = cfg.getString("action_bound").equals("tanh");
+            boolean ppo = cfg.getString("algo").equals("ppo");
+            for (int i = 0; i < d; i++) {
+                unit[i] = !ppo ? a.data[i] : tanh ? Math.tanh(a.data[i]) : Math.clamp(a.data[i], -1.0, 1.0);
+            }
         } else {
             double[] x = new double[d];
             for (int i = 0; i < d; i++) x[i] = sigma0 * rng.gaussian();

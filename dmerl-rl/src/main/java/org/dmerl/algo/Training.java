@@ -1,10 +1,15 @@
 package org.dmerl.algo;
 
+import org.dmerl.env.ClipAction;
 import org.dmerl.env.Env;
 import org.dmerl.env.EnvRegistry;
 import org.dmerl.env.NormalizeObservation;
 import org.dmerl.env.RecordEpisodeStatistics;
+import org.dmerl.env.NormalizeReward;
 import org.dmerl.env.RescaleAction;
+import org.dmerl.env.SyncVectorEnv;
+import org.dmerl.env.TanhAction;
+import org.dmerl.env.VectorEnv;
 import org.dmerl.policy.DiffusionAugmentedEnv;
 import org.dmerl.policy.StochasticPolicy;
 import org.dmerl.tensor.Parallel;
@@ -44,6 +49,7 @@ public final class Training {
     public static TrainingResult run(Config cfg, TrainingListener listener, OffPolicyTrainer.Checkpoints checkpoints) {
         validate(cfg);
         Parallel.setThreads(cfg.getInt("threads"));
+        if (Agents.isOnPolicy(cfg.getString("algo"))) return runOnPolicy(cfg, listener, checkpoints);
         Rng root = new Rng(cfg.getLong("seed"));
         Rng initRng = root.split();
         String algo = cfg.getString("algo");
@@ -92,9 +98,57 @@ public final class Training {
                     cfg.getFloat("critic_lr"), cfg.getFloat("alpha_lr"), cfg.getFloat("alpha"), cfg.getBool("autotune"),
                     targetEntropy, entropyScale, cfg.getFloat("tau"))
                     .withObjective(algo.endsWith("wpo") ? Sac.ActorObjective.WPO : Sac.ActorObjective.SAC);
+            if (cfg.getDouble("kl_bound") > 0) {
+                sac.withTrustRegion(Agents.policyFor(cfg, obsDim, actDim, new Rng(0)), cfg.getFloat("kl_bound"),
+                        cfg.getFloat("kl_start"), cfg.getFloat("lagrangian_lr"), cfg.getInt("kl_samples"),
+                        cfg.getInt("kl_refresh"));
+            }
             OffPolicyTrainer trainer = new OffPolicyTrainer(cfg, env, evalEnv, policy, sac, root, randomWarmup,
                     gammaPerStep, cfg.getBool("env_time_discounting"), listener);
             return trainer.withCheckpoints(checkpoints).run();
+        }
+    }
+
+    /**
+     * One copy of PPO's environment: actions clipped (or tanh-squashed) into the env's box, observations optionally
+     * normalised, episode statistics on real rewards, then reward scaling, then (DiffPPO) the augmented MDP.
+     */
+    static Env onPolicyEnv(Config cfg, boolean training) {
+        boolean diffusion = cfg.getString("algo").startsWith("diff");
+        Env env = makeEnv(cfg);
+        if (!diffusion) env = cfg.getString("action_bound").equals("tanh") ? new TanhAction(env) : new ClipAction(env);
+        if (training) {
+            env = new RecordEpisodeStatistics(env);
+            if (cfg.getBool("normalize_reward")) env = new NormalizeReward(env, cfg.getDouble("gamma"));
+        }
+        return diffusion ? augment(cfg, env) : env;
+    }
+
+    private static TrainingResult runOnPolicy(Config cfg, TrainingListener listener, OffPolicyTrainer.Checkpoints checkpoints) {
+        String algo = cfg.getString("algo");
+        if (checkpoints != null && checkpoints.resumeFrom() != null) {
+            throw new IllegalArgumentException("--resume is not supported for " + algo + " yet (only off-policy runs checkpoint)");
+        }
+        Rng root = new Rng(cfg.getLong("seed"));
+        Rng initRng = root.split();
+        boolean diffusion = algo.startsWith("diff");
+        int k = diffusion ? cfg.getInt("diffusion_steps") : 1;
+        try (VectorEnv envs = new SyncVectorEnv(cfg.getInt("num_envs"), () -> onPolicyEnv(cfg, true));
+             Env evalEnv = onPolicyEnv(cfg, false)) {
+            int obsDim = envs.singleObservationSpace().dim(), actDim = envs.singleActionSpace().dim();
+            StochasticPolicy policy = Agents.policyFor(cfg, obsDim, actDim, initRng);
+            var value = Agents.valueFunction(cfg, obsDim, initRng);
+            boolean onlyReal = cfg.getBool("env_time_discounting");
+            // γ and λ are per real step: spread them over the K sub-steps unless only real steps discount
+            float gamma = onlyReal ? cfg.getFloat("gamma") : (float) Math.pow(cfg.getDouble("gamma"), 1.0 / k);
+            float lambda = onlyReal ? cfg.getFloat("gae_lambda") : (float) Math.pow(cfg.getDouble("gae_lambda"), 1.0 / k);
+            int minibatches = cfg.getInt("num_minibatches") * (cfg.getBool("k_scaled_rollouts") ? k : 1);
+            var settings = new Ppo.Settings(cfg.getFloat("clip_coef"), cfg.getBool("clip_vloss"), cfg.getBool("norm_adv"),
+                    cfg.getFloat("ent_coef"), cfg.getFloat("vf_coef"), cfg.getFloat("max_grad_norm"),
+                    cfg.getInt("update_epochs"), minibatches, k);
+            Ppo ppo = new Ppo(policy, value, settings, cfg.getFloat("lr"));
+            return new OnPolicyTrainer(cfg, envs, evalEnv, policy, value, ppo, root, gamma, lambda, onlyReal, diffusion,
+                    listener).run();
         }
     }
 }

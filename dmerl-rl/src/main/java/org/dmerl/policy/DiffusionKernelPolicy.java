@@ -153,7 +153,7 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         // log q(x'|x): (x' − mean)/std is the noise itself
         Tensor logQ = g.sumCols(g.sub(g.addScalar(g.mulScalar(g.square(noise), -0.5f), -HALF_LOG_2PI), g.log(std)));
         Tensor logP = backwardLogProb(g, st, next);
-        return new Sample(next, g.sub(logQ, logP));
+        return new Sample(next, g.sub(logQ, logP), logQ);
     }
 
     /** log p(x_k | x_{k+1}) under the reference kernel. */
@@ -169,6 +169,13 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     public Tensor logProb(Graph g, Tensor obs, Tensor next) {
         Step st = prepare(g, obs, false);
         return forwardLogProb(g, st, next);
+    }
+
+    /** log q_θ(x'|x_k, s) and log p(x_k|x') from one pass of the denoiser (DiffPPO's ratio and destination term). */
+    @Override
+    public Densities densities(Graph g, Tensor obs, Tensor next) {
+        Step st = prepare(g, obs, false);
+        return new Densities(forwardLogProb(g, st, next), backwardLogProb(g, st, next));
     }
 
     /** The one-step log ratio l_k for a given x'. */

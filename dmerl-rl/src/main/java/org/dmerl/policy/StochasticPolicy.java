@@ -13,8 +13,15 @@ import org.dmerl.tensor.Tensor;
  */
 public interface StochasticPolicy extends Module {
 
-    /** A reparameterised action with its log-density term, both on the graph. */
-    record Sample(Tensor action, Tensor logProb) {}
+    /**
+     * A reparameterised action with its log-density term (log π, or the log ratio l_k for a kernel step) and the
+     * log-density it was drawn with (log π, or log q_θ for a kernel step), all on the graph.
+     */
+    record Sample(Tensor action, Tensor logProb, Tensor drawLogProb) {
+        public Sample(Tensor action, Tensor logProb) {
+            this(action, logProb, logProb);
+        }
+    }
 
     int observationDim();
 
@@ -25,6 +32,23 @@ public interface StochasticPolicy extends Module {
 
     /** Samples rows of actions for rows of observations; {@code noise} is [B, noiseDim] of N(0, 1). */
     Sample sample(Graph g, Tensor obs, Tensor noise);
+
+    /**
+     * Log-densities at a given action, as on-policy learners need them: {@code logProb} is the density the action
+     * was sampled from (log π(a|s); log q_θ(x_{k+1}|x_k, s) for a kernel step), {@code logReference} the reference
+     * kernel's log p(x_k|x_{k+1}) (null for policies without one). Both [B, 1], differentiable in the parameters.
+     */
+    record Densities(Tensor logProb, Tensor logReference) {}
+
+    /** {@link Densities} of {@code action} (rows) under the current parameters. */
+    default Densities densities(Graph g, Tensor obs, Tensor action) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot evaluate the density of a given action");
+    }
+
+    /** The batch-mean entropy in closed form ([1, 1]), or null when the policy has none (diffusion steps). */
+    default Tensor meanEntropy(Graph g, Tensor obs) {
+        return null;
+    }
 
     /** The deterministic action used at evaluation. */
     Tensor deterministic(Graph g, Tensor obs);

@@ -69,17 +69,35 @@ public final class TanhGaussianPolicy implements StochasticPolicy {
     public Tensor actionScore(Graph g, Tensor obs, Tensor action) {
         Gaussian pre = preSquash(g, obs);
         Tensor mean = pre.mean(), logStd = pre.logStd();
-        Tensor u = g.input(action.rows(), actDim);
-        for (int i = 0; i < action.rows() * actDim; i++) {
-            double a = Math.max(-0.999999, Math.min(0.999999, action.data[i]));
-            u.data[i] = (float) (0.5 * Math.log((1 + a) / (1 - a)));
-        }
+        Tensor u = preSquashAction(g, action);
         return g.neg(g.mul(g.sub(u, mean), g.exp(g.mulScalar(logStd, -2f))));
+    }
+
+    /**
+     * log N(u; μ, σ) at u = atanh(a): the pre-squash density. The tanh Jacobian depends only on a, so it cancels in
+     * every difference of log-densities at the same action (the KL estimate of the trust region).
+     */
+    @Override
+    public Densities densities(Graph g, Tensor obs, Tensor action) {
+        Gaussian pre = preSquash(g, obs);
+        Tensor u = preSquashAction(g, action);
+        Tensor z = g.mul(g.sub(u, pre.mean()), g.exp(g.neg(pre.logStd())));
+        return new Densities(g.sumCols(g.sub(g.addScalar(g.mulScalar(g.square(z), -0.5f), -HALF_LOG_2PI), pre.logStd())), null);
     }
 
     @Override
     public boolean scoresPreSquash() {
         return true;
+    }
+
+    /** u = atanh(a), with a kept inside ±0.999999. */
+    private Tensor preSquashAction(Graph g, Tensor action) {
+        Tensor u = g.input(action.rows(), actDim);
+        for (int i = 0; i < action.rows() * actDim; i++) {
+            double a = Math.max(-0.999999, Math.min(0.999999, action.data[i]));
+            u.data[i] = (float) (0.5 * Math.log((1 + a) / (1 - a)));
+        }
+        return u;
     }
 
     @Override

@@ -122,7 +122,7 @@ class SacTest {
             float[] s2 = {(float) rng.gaussian(), (float) rng.gaussian(), (float) rng.gaussian()};
             buffer.add(s, new float[] {(float) rng.uniform(-1, 1)}, rng.gaussian(), s2, i % 10 == 0 ? 0f : 0.99f);
         }
-        Sac.Losses l = sac.update(buffer.sample(rng), rng);
+        Losses l = sac.update(buffer.sample(rng), rng);
         assertTrue(Float.isFinite(l.criticLoss()) && Float.isFinite(l.actorLoss()) && Float.isFinite(l.entropy()));
         assertEquals(0.2f, l.alpha(), 1e-6f, "losses report the temperature used in the update");
 
@@ -143,5 +143,60 @@ class SacTest {
         // critic parameters were unfrozen again after the actor step
         for (Tensor t : cp) assertTrue(t.requiresGrad(), t.name());
         for (Tensor t : tp) assertFalse(t.requiresGrad(), t.name());
+    }
+
+    private static Sac smallSac(Rng rng, TanhGaussianPolicy actor, float actorLr) {
+        var critic = new TwinCritic("c", 3, 1, new int[] {16}, Activation.RELU, rng);
+        var target = new TwinCritic("t", 3, 1, new int[] {16}, Activation.RELU, rng);
+        return new Sac(actor, critic, target, 16, actorLr, 1e-3f, 1e-3f, 0.2f, true, -1f, 1f, 0.05f);
+    }
+
+    private static ReplayBuffer randomBuffer(Rng rng) {
+        ReplayBuffer buffer = new ReplayBuffer(64, 3, 1, 16);
+        for (int i = 0; i < 64; i++) {
+            float[] s = {(float) rng.gaussian(), (float) rng.gaussian(), (float) rng.gaussian()};
+            buffer.add(s, new float[] {(float) rng.uniform(-1, 1)}, rng.gaussian(), s.clone(), 0.99f);
+        }
+        return buffer;
+    }
+
+    /** Right after a refresh π_old = π_θ, so KL is exactly 0 and the update is SAC's own. */
+    @Test
+    void trustRegionIsInactiveRightAfterRefresh() {
+        List<float[]> after = new ArrayList<>();
+        for (boolean trust : new boolean[] {false, true}) {
+            Rng rng = new Rng(4);
+            var actor = new TanhGaussianPolicy(3, 1, new int[] {16}, Activation.RELU, -5f, 2f, rng);
+            var old = new TanhGaussianPolicy(3, 1, new int[] {16}, Activation.RELU, -5f, 2f, new Rng(99));
+            Sac sac = smallSac(rng, actor, 1e-3f);
+            if (trust) sac.withTrustRegion(old, 0.02f, 0.3f, 1e-2f, 2, 1);
+            ReplayBuffer buffer = randomBuffer(new Rng(5));
+            sac.update(buffer.sample(new Rng(6)), new Rng(7));
+            if (trust) assertEquals(0f, sac.lastKl(), 0f, "KL to a fresh copy");
+            float[] flat = actor.parameters().stream().map(Tensor::toArray)
+                    .reduce(new float[0], (a, b) -> { float[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+                        System.arraycopy(b, 0, c, a.length, b.length); return c; });
+            after.add(flat);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(after.get(0), after.get(1));
+    }
+
+    /** With π_old held fixed the actor drifts away; once the KL exceeds the bound, λ grows. */
+    @Test
+    void trustRegionMultiplierGrowsWhenKlExceedsBound() {
+        Rng rng = new Rng(4);
+        var actor = new TanhGaussianPolicy(3, 1, new int[] {16}, Activation.RELU, -5f, 2f, rng);
+        var old = new TanhGaussianPolicy(3, 1, new int[] {16}, Activation.RELU, -5f, 2f, new Rng(99));
+        Sac sac = smallSac(rng, actor, 3e-2f).withTrustRegion(old, 1e-4f, 0.3f, 1e-1f, 2, 1_000_000);
+        ReplayBuffer buffer = randomBuffer(new Rng(5));
+        Rng r = new Rng(6);
+        for (int i = 0; i < 30; i++) sac.update(buffer.sample(r), r);
+        assertTrue(sac.lastKl() > 1e-4f, "actor should have moved past the bound, KL " + sac.lastKl());
+        var a = new org.dmerl.tensor.TensorArchive();
+        sac.save(a);
+        Tensor logLambdaT = Tensor.zeros(1, 1);
+        a.readTensor("trust/log_lambda", logLambdaT);
+        float logLambda = logLambdaT.data[0];
+        assertTrue(logLambda > (float) Math.log(0.3), "λ should grow above its start 0.3, log λ = " + logLambda);
     }
 }

@@ -1,0 +1,198 @@
+package org.dmerl.algo;
+
+import java.util.Optional;
+
+import org.dmerl.env.Env;
+import org.dmerl.env.NormalizeObservation;
+import org.dmerl.env.RecordEpisodeStatistics;
+import org.dmerl.env.RunningMeanStd;
+import org.dmerl.env.SubStepEnv;
+import org.dmerl.env.VectorEnv;
+import org.dmerl.env.VectorStep;
+import org.dmerl.nn.Mlp;
+import org.dmerl.policy.StochasticPolicy;
+import org.dmerl.tensor.Graph;
+import org.dmerl.tensor.Rng;
+import org.dmerl.tensor.Tensor;
+
+/**
+ * The on-policy loop: collect a rollout from N copies, compute GAE, run PPO's epochs, evaluate. It counts real
+ * environment steps; on the diffusion-augmented MDP every copy takes K agent steps per real step (in lockstep, since
+ * episodes end only at real steps), and with {@code k_scaled_rollouts} a rollout has K× the agent steps so it spans
+ * the same real steps as plain PPO's.
+ */
+public final class OnPolicyTrainer {
+
+    private final Config cfg;
+    private final VectorEnv envs;
+    private final Env evalEnv;
+    private final StochasticPolicy policy;
+    private final Mlp value;
+    private final Ppo ppo;
+    private final Rng actRng, learnRng;
+    private final float gammaPerStep, lambdaPerStep;
+    private final boolean discountOnlyAtRealSteps, softRewards;
+    private final TrainingListener listener;
+    private final Evaluator evaluator = new Evaluator();
+    private final Graph actGraph = new Graph();
+    private long envSteps, agentSteps, gradSteps;
+    private double lastEvalMean = Double.NaN, lastEvalStd = Double.NaN;
+
+    public OnPolicyTrainer(Config cfg, VectorEnv envs, Env evalEnv, StochasticPolicy policy, Mlp value, Ppo ppo,
+                           Rng rng, float gammaPerStep, float lambdaPerStep, boolean discountOnlyAtRealSteps,
+                           boolean softRewards, TrainingListener listener) {
+        this.cfg = cfg;
+        this.envs = envs;
+        this.evalEnv = evalEnv;
+        this.policy = policy;
+        this.value = value;
+        this.ppo = ppo;
+        this.actRng = rng.split();
+        this.learnRng = rng.split();
+        this.gammaPerStep = gammaPerStep;
+        this.lambdaPerStep = lambdaPerStep;
+        this.discountOnlyAtRealSteps = discountOnlyAtRealSteps;
+        this.softRewards = softRewards;
+        this.listener = listener;
+    }
+
+    /** Agent steps per copy in one rollout. */
+    public static int rolloutLength(Config cfg, int subSteps) {
+        return cfg.getInt("rollout_steps") * (cfg.getBool("k_scaled_rollouts") ? subSteps : 1);
+    }
+
+    public TrainingResult run() {
+        long totalSteps = cfg.getLong("steps"), seed = cfg.getLong("seed");
+        int n = envs.numEnvs();
+        Optional<SubStepEnv> sub = envs.env(0).unwrap(SubStepEnv.class);
+        int subSteps = sub.map(SubStepEnv::subSteps).orElse(1);
+        int t = rolloutLength(cfg, subSteps);
+        long realPerRollout = Math.max(1, (long) t * n / subSteps);
+        long iterations = (totalSteps + realPerRollout - 1) / realPerRollout;
+        float lr0 = cfg.getFloat("lr"), c = cfg.getFloat("ent_coef");
+        long evalEvery = cfg.getLong("eval_every");
+        int evalEpisodes = cfg.getInt("eval_episodes");
+        long policyEvery = cfg.getLong("checkpoint_every") > 0 ? cfg.getLong("checkpoint_every") : Math.max(1, totalSteps / 10);
+        RecordEpisodeStatistics[] stats = new RecordEpisodeStatistics[n];
+        for (int i = 0; i < n; i++) {
+            stats[i] = envs.env(i).unwrap(RecordEpisodeStatistics.class).orElseThrow(
+                    () -> new IllegalStateException("training env needs RecordEpisodeStatistics"));
+        }
+        Rollout r = new Rollout(t, n, policy.observationDim(), policy.actionDim());
+        float[] lastValues = new float[n];
+        double[][] actions = new double[n][policy.actionDim()];
+        long start = System.nanoTime();
+        long nextEval = evalEvery, nextPolicy = policyEvery;
+        double[][] obs = envs.reset(seed);
+        // rollouts may span a fractional number of real steps (K ∤ T): run until the budget is met, not a fixed count
+        for (long it = 0; envSteps < totalSteps; it++) {
+            if (cfg.getBool("anneal_lr")) {
+                ppo.optimizer().setLearningRate(lr0 * Math.max(1f / iterations, 1f - (float) it / iterations));
+            }
+            for (int step = 0; step < t; step++) {
+                int row = step * n;
+                act(obs, r, row, actions);
+                VectorStep vs = envs.step(actions);
+                agentSteps += n;
+                boolean real = sub.map(SubStepEnv::lastStepWasReal).orElse(true);
+                if (real) envSteps += n;
+                double wall = (System.nanoTime() - start) / 1e9;
+                for (int i = 0; i < n; i++) {
+                    int j = row + i;
+                    r.rewards[j] = (float) vs.rewards()[i];
+                    r.learnRewards[j] = softRewards ? r.rewards[j] - c * r.learnRewards[j] : r.rewards[j];
+                    r.terminated[j] = vs.terminated()[i];
+                    r.truncated[j] = vs.truncated()[i] && !vs.terminated()[i];
+                    boolean discountHere = real || !discountOnlyAtRealSteps;
+                    r.discounts[j] = discountHere ? gammaPerStep : 1f;
+                    r.lambdas[j] = discountHere ? lambdaPerStep : 1f;
+                    if (r.truncated[j]) r.bootstrapValues[j] = valueOf(vs.finalObservations()[i]);
+                    if (vs.done(i)) {
+                        listener.onEpisode(new TrainingListener.Episode(envSteps, wall, stats[i].lastEpisodeReturn(),
+                                stats[i].lastEpisodeLength(), ppo.lastLosses(), envSteps / Math.max(wall, 1e-9)));
+                    }
+                }
+                obs = vs.observations();
+                if ((agentSteps / n & 63) == 0) listener.onProgress(Math.min(envSteps, totalSteps), totalSteps, wall, lastEvalMean);
+            }
+            values(obs, lastValues);
+            r.computeAdvantages(lastValues);
+            ppo.update(r, learnRng);
+            gradSteps += (long) cfg.getInt("update_epochs") * minibatches(subSteps);
+            double wall = (System.nanoTime() - start) / 1e9;
+            boolean last = envSteps >= totalSteps;
+            if (envSteps >= nextEval || last) {
+                evaluate(wall, seed);
+                nextEval = (envSteps / evalEvery + 1) * evalEvery;
+            }
+            if (envSteps >= nextPolicy && !last) {
+                listener.onPolicy(envSteps, policy, cfg, observationStatistics());
+                nextPolicy = (envSteps / policyEvery + 1) * policyEvery;
+            }
+            listener.onProgress(Math.min(envSteps, totalSteps), totalSteps, wall, lastEvalMean);
+        }
+        double wall = (System.nanoTime() - start) / 1e9;
+        listener.onPolicy(envSteps, policy, cfg, observationStatistics());
+        return new TrainingResult(cfg.getString("algo"), cfg.getString("env"), seed, envSteps, agentSteps, gradSteps,
+                wall, envSteps / wall, envSteps / wall, lastEvalMean, lastEvalStd, cfg.getInt("threads"));
+    }
+
+    /** Minibatches per epoch: num_minibatches, K× on the augmented MDP with k_scaled_rollouts. */
+    public int minibatches(int subSteps) {
+        return cfg.getInt("num_minibatches") * (cfg.getBool("k_scaled_rollouts") ? subSteps : 1);
+    }
+
+    private RunningMeanStd observationStatistics() {
+        return envs.env(0).unwrap(NormalizeObservation.class).map(NormalizeObservation::statistics).orElse(null);
+    }
+
+    private void evaluate(double wall, long seed) {
+        RunningMeanStd st = observationStatistics();
+        if (st != null) {
+            NormalizeObservation norm = evalEnv.unwrap(NormalizeObservation.class).orElseThrow();
+            norm.setStatistics(st);
+            norm.freeze(true);
+        }
+        Evaluator.Stats e = evaluator.evaluate(evalEnv, policy, cfg.getInt("eval_episodes"), seed + 1_000_003L);
+        lastEvalMean = e.mean();
+        lastEvalStd = e.std();
+        listener.onEvaluation(new TrainingListener.Evaluation(envSteps, wall, e.mean(), e.std(), e.episodes()));
+    }
+
+    /** Samples actions for every copy and records obs, action, log-density, value (and l_k for soft rewards). */
+    private void act(double[][] obs, Rollout r, int row, double[][] out) {
+        int n = obs.length, od = r.obsDim, ad = r.actDim;
+        Graph g = actGraph;
+        g.reset();
+        g.setGradEnabled(false);
+        Tensor o = g.input(n, od);
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < od; k++) o.data[i * od + k] = (float) obs[i][k];
+        }
+        Tensor noise = g.input(n, policy.noiseDim());
+        actRng.fillGaussian(noise.data, 0, noise.size());
+        StochasticPolicy.Sample s = policy.sample(g, o, noise);
+        Tensor v = value.forward(g, o);
+        System.arraycopy(o.data, 0, r.obs, row * od, n * od);
+        System.arraycopy(s.action().data, 0, r.actions, row * ad, n * ad);
+        for (int i = 0; i < n; i++) {
+            r.logProbs[row + i] = s.drawLogProb().data[i];
+            r.values[row + i] = v.data[i];
+            // the entropy term l_k of the step, turned into the soft reward once the reward is known
+            r.learnRewards[row + i] = s.logProb().data[i];
+            for (int k = 0; k < ad; k++) out[i][k] = s.action().data[i * ad + k];
+        }
+    }
+
+    private float valueOf(double[] o) {
+        actGraph.reset();
+        actGraph.setGradEnabled(false);
+        return value.forward(actGraph, actGraph.inputRow(o)).data[0];
+    }
+
+    private void values(double[][] obs, float[] out) {
+        for (int i = 0; i < obs.length; i++) out[i] = valueOf(obs[i]);
+    }
+
+    public long envSteps() { return envSteps; }
+}
