@@ -19,29 +19,57 @@ public final class Benchmarks {
 
     private Benchmarks() {}
 
+    /** The benchmarks {@code dmerl bench --only} can pick. */
+    public enum Kind { gemm, sac, sample, diffsac, ppo }
+
     public static int runAll(PrintStream out) {
+        return run(out, java.util.EnumSet.allOf(Kind.class));
+    }
+
+    public static int run(PrintStream out, java.util.Set<Kind> kinds) {
         out.printf("dmerl bench  (%s, %d cores, Java %s)%n", System.getProperty("os.arch"),
                 Runtime.getRuntime().availableProcessors(), Runtime.version());
-        for (int threads = 1; threads <= 2; threads++) {
+        for (int threads = 1; threads <= 2 && kinds.contains(Kind.gemm); threads++) {
             Parallel.setThreads(threads);
             double us = gemm(256, 256, 256);
             out.printf(Locale.ROOT, "gemm 256x256x256        threads=%d  %8.1f us  %6.1f GFLOP/s%n", threads, us,
                     2.0 * 256 * 256 * 256 / us / 1e3);
         }
-        for (int threads = 1; threads <= 2; threads++) {
+        for (int threads = 1; threads <= 2 && kinds.contains(Kind.sac); threads++) {
             Parallel.setThreads(threads);
             double us = sacUpdate(17, 6, 256);
             out.printf(Locale.ROOT, "sac update obs17 act6 B256 h256x256  threads=%d  %8.1f us%n", threads, us);
         }
         Parallel.setThreads(1);
-        out.printf(Locale.ROOT, "diffusion action sample K=8 batch 1 (obs 17, act 6, default net)  %8.1f us%n",
-                diffusionSample(17, 6, 8));
-        for (int threads = 1; threads <= 2; threads++) {
+        if (kinds.contains(Kind.sample)) {
+            out.printf(Locale.ROOT, "diffusion action sample K=8 batch 1 (obs 17, act 6, default net)  %8.1f us%n",
+                    diffusionSample(17, 6, 8));
+        }
+        for (int threads = 1; threads <= 2 && kinds.contains(Kind.diffsac); threads++) {
             Parallel.setThreads(threads);
             out.printf(Locale.ROOT, "diffsac update obs17 act6 K8 B256 threads=%d  %8.1f us%n", threads, diffsacUpdate(17, 6, 8));
         }
+        if (kinds.contains(Kind.ppo)) {
+            for (String algo : new String[] {"ppo", "diffppo"}) {
+                long steps = algo.equals("ppo") ? 16_384 : 2_048;
+                out.printf(Locale.ROOT, "%s training on Hopper-v4, %d env steps, threads=2  %8.1f env steps/s%n", algo,
+                        steps, onPolicyThroughput(algo, steps, 2));
+            }
+        }
         Parallel.setThreads(1);
         return 0;
+    }
+
+    /**
+     * Whole-run env steps/s of on-policy training with the algorithm's preset (rollouts, updates, one final
+     * one-episode evaluation), as {@code dmerl train} would run it.
+     */
+    static double onPolicyThroughput(String algo, long steps, int threads) {
+        Config cfg = new Config().set("algo", algo).set("env", "Hopper-v4");
+        Presets.apply(cfg, algo, "Hopper-v4");
+        cfg.set("steps", steps).set("threads", threads).set("eval_every", steps).set("eval_episodes", 1)
+                .set("rollout_steps", algo.equals("ppo") ? 2048 : 512);
+        return org.dmerl.algo.Training.run(cfg, new org.dmerl.algo.TrainingListener() {}).stepsPerSecond();
     }
 
     /** One action of the K-step diffusion chain at batch 1 (K kernel steps, no gradients), as acting does it. */
@@ -64,7 +92,7 @@ public final class Benchmarks {
                 for (int j = 0; j < k; j++) o.data[obsDim + actDim + j] = j == step ? 1f : 0f;
                 var noise = g.input(1, actDim);
                 rng.fillGaussian(noise.data, 0, actDim);
-                var next = policy.sample(g, o, noise).action();
+                var next = policy.act(g, o, noise);
                 System.arraycopy(next.data, 0, x, 0, actDim);
             }
         });

@@ -254,7 +254,7 @@ public final class OffPolicyTrainer {
         Tensor ot = actGraph.inputRow(o);
         Tensor noise = actGraph.input(1, policy.noiseDim());
         actRng.fillGaussian(noise.data, 0, noise.size());
-        Tensor act = policy.sample(actGraph, ot, noise).action();
+        Tensor act = policy.act(actGraph, ot, noise);
         for (int i = 0; i < out.length; i++) out[i] = act.data[i];
     }
 

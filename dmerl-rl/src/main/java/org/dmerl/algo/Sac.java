@@ -95,7 +95,7 @@ public final class Sac {
             Tensor noise = noise(g, rng);
             boolean saved = g.gradEnabled();
             g.setGradEnabled(false);
-            Tensor a = trust.old.sample(g, obs, noise).action();
+            Tensor a = trust.old.act(g, obs, noise);
             Tensor logOld = trust.old.densities(g, obs, a).logProb();
             g.setGradEnabled(saved);
             Tensor diff = g.sub(logOld, actor.densities(g, obs, a).logProb());

@@ -165,6 +165,6 @@ public final class TrainedPolicy {
         if (!stochastic) return policy.deterministic(graph, o);
         Tensor noise = graph.input(1, policy.noiseDim());
         rng.fillGaussian(noise.data, 0, noise.size());
-        return policy.sample(graph, o, noise).action();
+        return policy.act(graph, o, noise);
     }
 }

@@ -50,6 +50,9 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     private final Tensor shiftNext;
     private final Rng evalRng;
     private Sampler evalSampler;
+    private final Graph embeddingGraph = new Graph();
+    private final float[][] embeddingCache;
+    private final long[] embeddingVersions = {-1, -1, -1, -1, -1};
 
     public DiffusionKernelPolicy(int stateDim, int actDim, Settings settings, Rng rng) {
         this.stateDim = stateDim;
@@ -78,6 +81,7 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         for (int k = 0; k < steps; k++) shiftNext.set(k, Math.min(k + 1, steps - 1), 1f);
         evalRng = rng.split();
         evalSampler = settings.evalSampler();
+        embeddingCache = new float[steps][];
     }
 
     /** Overrides the evaluation sampler of the settings (e.g. {@code dmerl eval --sampler ode}). */
@@ -131,14 +135,50 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         return g.div(dt, g.softplus(frictionParam));
     }
 
-    /** Fourier features of the integer step k with learned phase, then Linear → GELU → Linear (spec §1.2). */
+    /**
+     * Fourier features of the integer step k with learned phase, then Linear → GELU → Linear (spec §1.2). Acting at
+     * batch 1 without gradients reads the K possible rows from a cache kept until a parameter changes; each row is
+     * computed by the batch-1 pass acting would run, so cached and fresh values agree bit for bit.
+     */
     private Tensor timeEmbedding(Graph g, Tensor oneHot) {
-        Tensor k = g.input(oneHot.rows(), 1);
-        for (int r = 0; r < oneHot.rows(); r++) {
-            int idx = 0;
-            for (int j = 0; j < steps; j++) if (oneHot.get(r, j) > 0.5f) idx = j;
-            k.data[r] = idx;
+        if (!g.gradEnabled() && oneHot.rows() == 1) {
+            Tensor out = g.input(oneHot.rows(), settings.timeEmbedding());
+            for (int r = 0; r < oneHot.rows(); r++) {
+                float[] row = cachedEmbedding(stepIndex(oneHot, r));
+                System.arraycopy(row, 0, out.data, r * row.length, row.length);
+            }
+            return out;
         }
+        Tensor k = g.input(oneHot.rows(), 1);
+        for (int r = 0; r < oneHot.rows(); r++) k.data[r] = stepIndex(oneHot, r);
+        return embed(g, k);
+    }
+
+    private int stepIndex(Tensor oneHot, int row) {
+        int idx = 0;
+        for (int j = 0; j < steps; j++) if (oneHot.get(row, j) > 0.5f) idx = j;
+        return idx;
+    }
+
+    private float[] cachedEmbedding(int k) {
+        List<Tensor> params = List.of(fourierPhase, timeIn.weight, timeIn.bias, timeOut.weight, timeOut.bias);
+        boolean stale = false;
+        for (int i = 0; i < params.size(); i++) {
+            stale |= params.get(i).version() != embeddingVersions[i];
+            embeddingVersions[i] = params.get(i).version();
+        }
+        if (stale) java.util.Arrays.fill(embeddingCache, null);
+        if (embeddingCache[k] == null) {
+            embeddingGraph.reset();
+            embeddingGraph.setGradEnabled(false);
+            Tensor kt = embeddingGraph.input(1, 1);
+            kt.data[0] = k;
+            embeddingCache[k] = embed(embeddingGraph, kt).toArray();
+        }
+        return embeddingCache[k];
+    }
+
+    private Tensor embed(Graph g, Tensor k) {
         Tensor angle = g.add(g.mul(k, fourierFreq), fourierPhase);
         Tensor features = g.concat(g.sin(angle), g.cos(angle));
         return timeOut.forward(g, g.gelu(timeIn.forward(g, features)));
@@ -154,6 +194,13 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         Tensor logQ = g.sumCols(g.sub(g.addScalar(g.mulScalar(g.square(noise), -0.5f), -HALF_LOG_2PI), g.log(std)));
         Tensor logP = backwardLogProb(g, st, next);
         return new Sample(next, g.sub(logQ, logP), logQ);
+    }
+
+    /** The sampled x_{k+1} alone: the same values as {@link #sample}, without the log-densities acting never reads. */
+    @Override
+    public Tensor act(Graph g, Tensor obs, Tensor noise) {
+        Step st = prepare(g, obs, false);
+        return g.add(kernelMean(g, st), g.mul(g.sqrt(g.mulScalar(st.eta(), 2f)), noise));
     }
 
     /** log p(x_k | x_{k+1}) under the reference kernel. */
@@ -219,7 +266,7 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         if (evalSampler == Sampler.SDE) {
             Tensor noise = g.input(obs.rows(), actDim);
             evalRng.fillGaussian(noise.data, 0, noise.size());
-            return sample(g, obs, noise).action();
+            return act(g, obs, noise);
         }
         // ODE: probability-flow style step x + η(−x/σ0² + ½ f), no noise (spec: ode_coeff 0.5); MEAN: full f
         Step st = prepare(g, obs, evalSampler == Sampler.ODE);

@@ -50,6 +50,11 @@ public interface StochasticPolicy extends Module {
         return null;
     }
 
+    /** A sampled action alone (what acting needs): the action of {@link #sample} for the same noise. */
+    default Tensor act(Graph g, Tensor obs, Tensor noise) {
+        return sample(g, obs, noise).action();
+    }
+
     /** The deterministic action used at evaluation. */
     Tensor deterministic(Graph g, Tensor obs);
 
