@@ -313,13 +313,14 @@ class ResumeTest {
         assertArrayEquals(Files.readAllBytes(a.resolve("policy.ckpt")), Files.readAllBytes(b.resolve("policy.ckpt")));
     }
 
-    /** The KL trust region's state (π_old, λ, its Adam, the refresh counter) is part of the checkpoint. */
+    /** The KL trust region's state (π_old, λ, its Adam, the refresh counter) and the Fisher average are checkpointed. */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void resumeWithTrustRegionIsExact(@TempDir Path tmp) throws Exception {
         List<String> wpo = new ArrayList<>(TINY);
         wpo.set(wpo.indexOf("sac"), "wpo");
-        wpo.addAll(List.of("--set", "kl_bound=0.001", "--set", "kl_refresh=7", "--set", "kl_samples=2"));
+        wpo.addAll(List.of("--set", "kl_bound=0.001", "--set", "kl_refresh=7", "--set", "kl_samples=2",
+                "--set", "fisher_precondition=true"));
         Path a = tmp.resolve("long"), b = tmp.resolve("short");
         assertEquals(0, run(args(wpo, "--steps", "1000", "--out", a.toString())).code());
         assertEquals(0, run(args(wpo, "--steps", "600", "--out", b.toString())).code());

@@ -58,6 +58,9 @@ public final class Config {
         key("lagrangian_lr", 6e-4, "Adam learning rate of log λ (spec WPO 6e-4)");
         key("kl_samples", 4, "actions per state in the KL estimate (spec kl_action_rep 16)");
         key("kl_refresh", 500, "gradient steps between refreshes of the old policy π_old");
+        key("fisher_precondition", false, "WPO actor: divide the gradient by a diagonal empirical Fisher (spec §4.1; off in its final configs)");
+        key("fisher_decay", 0.99, "WPO: decay of the Fisher's exponential average");
+        key("fisher_damping", 1e-3, "WPO: damping added to the Fisher diagonal before dividing");
         // On-policy learner (PPO; defaults as CleanRL's ppo_continuous_action, whose preset configs/algo-ppo.yaml also
         // sets its network shape and normalisation)
         key("num_envs", 1, "PPO: parallel environment copies");
@@ -195,6 +198,8 @@ public final class Config {
         if (getInt("diffusion_steps") < 1) p.add("diffusion_steps must be ≥ 1");
         if (getInt("num_envs") < 1) p.add("num_envs must be ≥ 1");
         if (getDouble("kl_bound") < 0) p.add("kl_bound must be ≥ 0");
+        if (!(getDouble("fisher_decay") > 0 && getDouble("fisher_decay") < 1)) p.add("fisher_decay must be in (0, 1)");
+        if (!(getDouble("fisher_damping") > 0)) p.add("fisher_damping must be positive");
         if (getInt("kl_samples") < 1) p.add("kl_samples must be ≥ 1");
         if (getInt("kl_refresh") < 1) p.add("kl_refresh must be ≥ 1");
         if (!(getDouble("kl_start") > 0)) p.add("kl_start must be positive");

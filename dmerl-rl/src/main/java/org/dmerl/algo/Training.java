@@ -98,6 +98,10 @@ public final class Training {
                     cfg.getFloat("critic_lr"), cfg.getFloat("alpha_lr"), cfg.getFloat("alpha"), cfg.getBool("autotune"),
                     targetEntropy, entropyScale, cfg.getFloat("tau"))
                     .withObjective(algo.endsWith("wpo") ? Sac.ActorObjective.WPO : Sac.ActorObjective.SAC);
+            if (cfg.getBool("fisher_precondition")) {
+                if (!algo.endsWith("wpo")) throw new IllegalArgumentException("fisher_precondition applies to wpo and diffwpo only");
+                sac.withFisherPreconditioning(cfg.getFloat("fisher_decay"), cfg.getFloat("fisher_damping"));
+            }
             if (cfg.getDouble("kl_bound") > 0) {
                 sac.withTrustRegion(Agents.policyFor(cfg, obsDim, actDim, new Rng(0)), cfg.getFloat("kl_bound"),
                         cfg.getFloat("kl_start"), cfg.getFloat("lagrangian_lr"), cfg.getInt("kl_samples"),

@@ -199,4 +199,47 @@ class SacTest {
         float logLambda = logLambdaT.data[0];
         assertTrue(logLambda > (float) Math.log(0.3), "λ should grow above its start 0.3, log λ = " + logLambda);
     }
+
+    /** Over all sign patterns, (Σ ξ_i ∇log π_i)² averages to Σ_i (∇log π_i)² exactly: the Fisher estimate is unbiased. */
+    @Test
+    void signedScoreGradientsGiveTheEmpiricalFisherDiagonal() {
+        Rng rng = new Rng(11);
+        var actor = new TanhGaussianPolicy(3, 2, new int[] {8}, Activation.TANH, -5f, 2f, rng);
+        int rows = 4;
+        Tensor obs = Tensor.zeros(rows, 3), act = Tensor.zeros(rows, 2);
+        for (int i = 0; i < obs.size(); i++) obs.data[i] = (float) rng.gaussian();
+        for (int i = 0; i < act.size(); i++) act.data[i] = (float) rng.uniform(-0.9, 0.9);
+        List<Tensor> ps = actor.parameters();
+        org.dmerl.tensor.Graph g = new org.dmerl.tensor.Graph();
+        // exact: per-sample gradients, one row at a time (a sign vector selecting row r)
+        double[][] exact = new double[ps.size()][];
+        for (int i = 0; i < ps.size(); i++) exact[i] = new double[ps.get(i).size()];
+        for (int r = 0; r < rows; r++) {
+            float[] onlyR = new float[rows];
+            onlyR[r] = 1f;
+            ps.forEach(Tensor::zeroGrad);
+            Sac.signedScoreGradient(actor, g, obs, act, onlyR);
+            for (int i = 0; i < ps.size(); i++) {
+                for (int j = 0; j < exact[i].length; j++) exact[i][j] += (double) ps.get(i).grad[j] * ps.get(i).grad[j];
+            }
+        }
+        double[][] averaged = new double[ps.size()][];
+        for (int i = 0; i < ps.size(); i++) averaged[i] = new double[ps.get(i).size()];
+        for (int pattern = 0; pattern < 1 << rows; pattern++) {
+            float[] signs = new float[rows];
+            for (int r = 0; r < rows; r++) signs[r] = (pattern >> r & 1) == 1 ? 1f : -1f;
+            ps.forEach(Tensor::zeroGrad);
+            Sac.signedScoreGradient(actor, g, obs, act, signs);
+            for (int i = 0; i < ps.size(); i++) {
+                for (int j = 0; j < averaged[i].length; j++) {
+                    averaged[i][j] += (double) ps.get(i).grad[j] * ps.get(i).grad[j] / (1 << rows);
+                }
+            }
+        }
+        for (int i = 0; i < ps.size(); i++) {
+            for (int j = 0; j < exact[i].length; j++) {
+                assertEquals(exact[i][j], averaged[i][j], 1e-4 * (1 + exact[i][j]), ps.get(i).name() + "[" + j + "]");
+            }
+        }
+    }
 }
