@@ -96,6 +96,20 @@ public record RunningMeanStd(double[] mean, double[] var, double count) {
         return "RunningMeanStd(mean=" + Arrays.toString(mean) + ", var=" + Arrays.toString(var) + ", count=" + count + ")";
     }
 
+    /** Stores the moments as {@code <prefix>/mean}, {@code /var} and {@code /count} (checkpoints, saved policies). */
+    public void writeTo(org.dmerl.tensor.TensorArchive a, String prefix) {
+        a.putDoubles(prefix + "/mean", mean);
+        a.putDoubles(prefix + "/var", var);
+        a.putDoubles(prefix + "/count", new double[] {count});
+    }
+
+    /** The moments {@link #writeTo} stored under {@code prefix}, or null if the archive holds none. */
+    public static RunningMeanStd readFrom(org.dmerl.tensor.TensorArchive a, String prefix) {
+        if (!a.contains(prefix + "/mean")) return null;
+        return new RunningMeanStd(a.getDoubles(prefix + "/mean"), a.getDoubles(prefix + "/var"),
+                a.getDoubles(prefix + "/count")[0]);
+    }
+
     /** clip((x − mean) / sqrt(var + ε), −clip, clip), as {@link NormalizeObservation} applies it. */
     public double[] normalize(double[] x, double epsilon, double clip) {
         if (x.length != mean.length) {

@@ -182,12 +182,8 @@ public final class OffPolicyTrainer {
         env.collectRngs(envRngs);
         for (int i = 0; i < envRngs.size(); i++) a.putLongs("rng/env" + i, envRngs.get(i).state());
         a.putLongs("rng/env_count", new long[] {envRngs.size()});
-        env.unwrap(org.dmerl.env.NormalizeObservation.class).ifPresent(n -> {
-            var st = n.statistics();
-            a.putDoubles("obs_norm/mean", st.mean());
-            a.putDoubles("obs_norm/var", st.var());
-            a.putDoubles("obs_norm/count", new double[] {st.count()});
-        });
+        var obsStats = observationStatistics();
+        if (obsStats != null) obsStats.writeTo(a, "obs_norm");
         sac.save(a);
         buffer.save(a);
         try {
@@ -237,8 +233,7 @@ public final class OffPolicyTrainer {
         }
         for (int i = 0; i < envRngs.size(); i++) envRngs.get(i).setState(a.getLongs("rng/env" + i));
         env.unwrap(org.dmerl.env.NormalizeObservation.class).ifPresent(n -> n.setStatistics(
-                new org.dmerl.env.RunningMeanStd(a.getDoubles("obs_norm/mean"), a.getDoubles("obs_norm/var"),
-                        a.getDoubles("obs_norm/count")[0])));
+                org.dmerl.env.RunningMeanStd.readFrom(a, "obs_norm")));
         sac.restore(a);
         buffer.restore(a);
     }

@@ -71,7 +71,6 @@ public final class OnPolicyTrainer {
         long iterations = (totalSteps + realPerRollout - 1) / realPerRollout;
         float lr0 = cfg.getFloat("lr"), c = cfg.getFloat("ent_coef");
         long evalEvery = cfg.getLong("eval_every");
-        int evalEpisodes = cfg.getInt("eval_episodes");
         long policyEvery = cfg.getLong("checkpoint_every") > 0 ? cfg.getLong("checkpoint_every") : Math.max(1, totalSteps / 10);
         RecordEpisodeStatistics[] stats = new RecordEpisodeStatistics[n];
         for (int i = 0; i < n; i++) {
@@ -118,7 +117,7 @@ public final class OnPolicyTrainer {
             values(obs, lastValues);
             r.computeAdvantages(lastValues);
             ppo.update(r, learnRng);
-            gradSteps += (long) cfg.getInt("update_epochs") * minibatches(subSteps);
+            gradSteps += (long) cfg.getInt("update_epochs") * minibatches(cfg, subSteps);
             double wall = (System.nanoTime() - start) / 1e9;
             boolean last = envSteps >= totalSteps;
             if (envSteps >= nextEval || last) {
@@ -138,7 +137,7 @@ public final class OnPolicyTrainer {
     }
 
     /** Minibatches per epoch: num_minibatches, K× on the augmented MDP with k_scaled_rollouts. */
-    public int minibatches(int subSteps) {
+    public static int minibatches(Config cfg, int subSteps) {
         return cfg.getInt("num_minibatches") * (cfg.getBool("k_scaled_rollouts") ? subSteps : 1);
     }
 

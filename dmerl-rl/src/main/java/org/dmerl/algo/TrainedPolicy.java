@@ -55,11 +55,7 @@ public final class TrainedPolicy {
         TensorArchive a = new TensorArchive();
         cfg.writeTo(a);
         a.putTensors("policy", policy.stateTensors());
-        if (obsStatistics != null) {
-            a.putDoubles("obs_norm/mean", obsStatistics.mean());
-            a.putDoubles("obs_norm/var", obsStatistics.var());
-            a.putDoubles("obs_norm/count", new double[] {obsStatistics.count()});
-        }
+        if (obsStatistics != null) obsStatistics.writeTo(a, "obs_norm");
         a.write(file);
     }
 
@@ -81,8 +77,7 @@ public final class TrainedPolicy {
         int policyObsDim = cfg.getString("algo").startsWith("diff") ? obsDim + actDim + cfg.getInt("diffusion_steps") : obsDim;
         StochasticPolicy policy = Agents.policyFor(cfg, policyObsDim, actDim, rng);
         a.readTensors("policy", policy.stateTensors());
-        var stats = a.contains("obs_norm/mean") ? new org.dmerl.env.RunningMeanStd(a.getDoubles("obs_norm/mean"),
-                a.getDoubles("obs_norm/var"), a.getDoubles("obs_norm/count")[0]) : null;
+        var stats = org.dmerl.env.RunningMeanStd.readFrom(a, "obs_norm");
         if (cfg.getBool("normalize_obs") && stats == null) {
             throw new IllegalArgumentException(file + " was trained with normalize_obs but holds no normalisation statistics");
         }

@@ -146,10 +146,9 @@ public final class Training {
             // γ and λ are per real step: spread them over the K sub-steps unless only real steps discount
             float gamma = onlyReal ? cfg.getFloat("gamma") : (float) Math.pow(cfg.getDouble("gamma"), 1.0 / k);
             float lambda = onlyReal ? cfg.getFloat("gae_lambda") : (float) Math.pow(cfg.getDouble("gae_lambda"), 1.0 / k);
-            int minibatches = cfg.getInt("num_minibatches") * (cfg.getBool("k_scaled_rollouts") ? k : 1);
             var settings = new Ppo.Settings(cfg.getFloat("clip_coef"), cfg.getBool("clip_vloss"), cfg.getBool("norm_adv"),
                     cfg.getFloat("ent_coef"), cfg.getFloat("vf_coef"), cfg.getFloat("max_grad_norm"),
-                    cfg.getInt("update_epochs"), minibatches, k);
+                    cfg.getInt("update_epochs"), OnPolicyTrainer.minibatches(cfg, k), k);
             Ppo ppo = new Ppo(policy, value, settings, cfg.getFloat("lr"));
             return new OnPolicyTrainer(cfg, envs, evalEnv, policy, value, ppo, root, gamma, lambda, onlyReal, diffusion,
                     listener).run();
