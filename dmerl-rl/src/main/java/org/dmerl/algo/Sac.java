@@ -144,13 +144,8 @@ public final class Sac {
     /** mean(rowLoss), or with the trust region mean(KL < bound ? rowLoss : sg(λ)·KL), updating λ. */
     private Tensor trustRegion(Graph g, Tensor obs, Tensor rowLoss, Rng rng) {
         if (trust == null) return g.mean(rowLoss);
-        if (trust.updates++ % trust.refreshEvery == 0) {
-            List<Tensor> from = actor.stateTensors(), to = trust.old.stateTensors();
-            for (int i = 0; i < from.size(); i++) {
-                System.arraycopy(from.get(i).data, 0, to.get(i).data, 0, from.get(i).size());
-                to.get(i).touch();
-            }
-        }
+        // the untrained tensors (fixed Δt, friction) start equal: both policies come from the same config
+        if (trust.updates++ % trust.refreshEvery == 0) trust.old.copyFrom(actor);
         Tensor sum = null;
         for (int j = 0; j < trust.samples; j++) {
             Tensor noise = noise(g, rng);
