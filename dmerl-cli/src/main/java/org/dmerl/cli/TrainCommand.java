@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
                 "Every setting can be given with --set key=value; 'dmerl train --list-keys' shows them all."})
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--algo", description = "algorithm: sac, diffsac (default: diffsac)")
+    @Option(names = "--algo", description = "algorithm: sac, ppo, wpo, diffsac, diffppo, diffwpo (default: diffsac)")
     String algo;
 
     @Option(names = "--env", description = "environment id, see 'dmerl envs' (default: Pendulum-v1)")

@@ -3,6 +3,8 @@ package org.dmerl.nn;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.dmerl.tensor.Elementwise;
+import org.dmerl.tensor.Gemm;
 import org.dmerl.tensor.Graph;
 import org.dmerl.tensor.Init;
 import org.dmerl.tensor.Rng;
@@ -37,6 +39,78 @@ public final class Mlp implements Module {
             h = activation.apply(g, h);
         }
         return layers[layers.length - 1].forward(g, h);
+    }
+
+    /**
+     * The same values as {@link #forward} for one input row, without a graph and without allocating once warm: for
+     * acting at batch 1, where a diffusion policy runs the network K times per environment step. Weights are read from
+     * a panel-packed copy ({@link Gemm#packPanels}) refreshed whenever a weight's version changes. Not thread-safe.
+     */
+    public void forwardRow(float[] in, float[] out) {
+        if (rowPass == null) rowPass = new RowPass();
+        rowPass.run(in, out);
+    }
+
+    private RowPass rowPass;
+
+    /** Packed weights and activation buffers of {@link #forwardRow}. */
+    private final class RowPass {
+        final float[][] packed = new float[layers.length][];
+        final long[] versions = new long[layers.length];
+        final float[] a, b;
+        final Graph normGraph = new Graph();
+
+        RowPass() {
+            int width = 0;
+            for (int i = 0; i < layers.length; i++) {
+                Linear l = layers[i];
+                packed[i] = new float[Gemm.packedSize(l.in(), l.out())];
+                versions[i] = -1;
+                width = Math.max(width, l.out());
+            }
+            a = new float[width];
+            b = new float[width];
+            normGraph.setGradEnabled(false);
+        }
+
+        void run(float[] in, float[] out) {
+            if (in.length < in()) throw new IllegalArgumentException("forwardRow: input of " + in.length + " < " + in());
+            float[] x = in, y = a;
+            for (int i = 0; i < layers.length; i++) {
+                Linear l = layers[i];
+                if (l.weight.version() != versions[i]) {
+                    Gemm.packPanels(l.weight.data, l.in(), l.out(), packed[i]);
+                    versions[i] = l.weight.version();
+                }
+                boolean last = i == layers.length - 1;
+                if (last) y = out;
+                System.arraycopy(l.bias.data, 0, y, 0, l.out());
+                Gemm.matvecPacked(x, 0, l.in(), l.out(), packed[i], l.weight.data, y, 0);
+                if (last) return;
+                if (norms[i] != null) normalise(norms[i], y, l.out());
+                activate(y, l.out());
+                x = y;
+                y = y == a ? b : a;
+            }
+        }
+
+        private void normalise(LayerNorm norm, float[] v, int n) {
+            normGraph.reset();
+            Tensor t = normGraph.input(1, n);
+            System.arraycopy(v, 0, t.data, 0, n);
+            System.arraycopy(norm.forward(normGraph, t).data, 0, v, 0, n);
+        }
+
+        private void activate(float[] v, int n) {
+            switch (activation) {
+                case RELU -> Elementwise.relu(v, v, n);
+                case TANH -> Elementwise.tanh(v, v, n);
+                case GELU -> Elementwise.gelu(v, v, n);
+                case SILU -> Elementwise.silu(v, v, n);
+                case MISH -> Elementwise.mish(v, v, n);
+                case IDENTITY -> { }
+            }
+        }
     }
 
     public Linear outputLayer() {

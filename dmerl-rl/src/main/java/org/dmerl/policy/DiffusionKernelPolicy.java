@@ -52,7 +52,11 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     private Sampler evalSampler;
     private final Graph embeddingGraph = new Graph();
     private final float[][] embeddingCache;
+    private final Tensor[] embeddingParams;
     private final long[] embeddingVersions = {-1, -1, -1, -1, -1};
+    private final float[][] etaCache;
+    private final long[] etaVersions = {-1, -1};
+    private final float[] rowInput, rowOutput;
 
     public DiffusionKernelPolicy(int stateDim, int actDim, Settings settings, Rng rng) {
         this.stateDim = stateDim;
@@ -82,6 +86,10 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         evalRng = rng.split();
         evalSampler = settings.evalSampler();
         embeddingCache = new float[steps][];
+        embeddingParams = new Tensor[] {fourierPhase, timeIn.weight, timeIn.bias, timeOut.weight, timeOut.bias};
+        etaCache = new float[steps][];
+        rowInput = new float[denoiser.in()];
+        rowOutput = new float[actDim];
     }
 
     /** Overrides the evaluation sampler of the settings (e.g. {@code dmerl eval --sampler ode}). */
@@ -161,11 +169,10 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     }
 
     private float[] cachedEmbedding(int k) {
-        List<Tensor> params = List.of(fourierPhase, timeIn.weight, timeIn.bias, timeOut.weight, timeOut.bias);
         boolean stale = false;
-        for (int i = 0; i < params.size(); i++) {
-            stale |= params.get(i).version() != embeddingVersions[i];
-            embeddingVersions[i] = params.get(i).version();
+        for (int i = 0; i < embeddingParams.length; i++) {
+            stale |= embeddingParams[i].version() != embeddingVersions[i];
+            embeddingVersions[i] = embeddingParams[i].version();
         }
         if (stale) java.util.Arrays.fill(embeddingCache, null);
         if (embeddingCache[k] == null) {
@@ -199,8 +206,58 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     /** The sampled x_{k+1} alone: the same values as {@link #sample}, without the log-densities acting never reads. */
     @Override
     public Tensor act(Graph g, Tensor obs, Tensor noise) {
+        if (rowActing(g, obs)) return rowStep(g, obs, false, noise);
         Step st = prepare(g, obs, false);
         return g.add(kernelMean(g, st), g.mul(g.sqrt(g.mulScalar(st.eta(), 2f)), noise));
+    }
+
+    /** Acting at batch 1 without gradients skips the tape (K network passes per environment step). */
+    private boolean rowActing(Graph g, Tensor obs) {
+        return !g.gradEnabled() && obs.rows() == 1 && obs.cols() == observationDim();
+    }
+
+    /**
+     * One kernel step for one row computed on plain arrays, with the operations of {@link #prepare},
+     * {@link #kernelMean} and {@link #act} in the same order, so the values equal the graph path's bit for bit
+     * (DiffusionActingTest): the kernel mean, or with {@code noise} the sampled x_{k+1}.
+     */
+    private Tensor rowStep(Graph g, Tensor obs, boolean odeHalfControl, Tensor noise) {
+        float[] o = obs.data, in = rowInput, f = rowOutput;
+        int k = 0;
+        for (int j = 0; j < steps; j++) if (o[stateDim + actDim + j] > 0.5f) k = j;
+        System.arraycopy(o, stateDim, in, 0, actDim);
+        System.arraycopy(o, 0, in, actDim, stateDim);
+        float[] temb = cachedEmbedding(k);
+        System.arraycopy(temb, 0, in, actDim + stateDim, temb.length);
+        denoiser.forwardRow(in, f);
+        float[] eta = cachedEta(k);
+        Tensor out = g.input(1, actDim);
+        for (int i = 0; i < actDim; i++) {
+            float fi = Math.max(-1e4f, Math.min(1e4f, f[i]));
+            if (odeHalfControl) fi = fi * 0.5f;
+            float x = o[stateDim + i];
+            float mean = x + eta[i] * (x * -invSigma0Sq + fi);
+            out.data[i] = noise == null ? mean : mean + (float) Math.sqrt(eta[i] * 2f) * noise.data[i];
+        }
+        return out;
+    }
+
+    /** η for step k, computed by the graph path once per change of Δt or friction. */
+    private float[] cachedEta(int k) {
+        if (dtParam.version() != etaVersions[0] || frictionParam.version() != etaVersions[1]) {
+            java.util.Arrays.fill(etaCache, null);
+            etaVersions[0] = dtParam.version();
+            etaVersions[1] = frictionParam.version();
+        }
+        if (etaCache[k] == null) {
+            embeddingGraph.reset();
+            embeddingGraph.setGradEnabled(false);
+            Tensor oneHot = embeddingGraph.input(1, steps);
+            java.util.Arrays.fill(oneHot.data, 0, steps, 0f);   // graph inputs come from a reused arena
+            oneHot.data[k] = 1f;
+            etaCache[k] = eta(embeddingGraph, oneHot).toArray();
+        }
+        return etaCache[k];
     }
 
     /** log p(x_k | x_{k+1}) under the reference kernel. */
@@ -269,6 +326,7 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
             return act(g, obs, noise);
         }
         // ODE: probability-flow style step x + η(−x/σ0² + ½ f), no noise (spec: ode_coeff 0.5); MEAN: full f
+        if (rowActing(g, obs)) return rowStep(g, obs, evalSampler == Sampler.ODE, null);
         Step st = prepare(g, obs, evalSampler == Sampler.ODE);
         return kernelMean(g, st);
     }

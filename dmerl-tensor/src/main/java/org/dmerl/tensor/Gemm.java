@@ -21,6 +21,17 @@ public final class Gemm {
      */
     static final boolean WIDE_REGISTER_FILE = L >= 16;
 
+    /**
+     * TAIL_MASKS[r] selects the first r lanes. Built once: a mask made per call and handed to a kernel that is not
+     * inlined is boxed, which made every batch-1 product with a partial vector allocate.
+     */
+    @SuppressWarnings("unchecked")
+    private static final VectorMask<Float>[] TAIL_MASKS = new VectorMask[L + 1];
+
+    static {
+        for (int r = 0; r <= L; r++) TAIL_MASKS[r] = S.indexInRange(0, r);
+    }
+
     private Gemm() {}
 
     /** C[M,N] (row stride ldc) += A·B. */
@@ -71,7 +82,7 @@ public final class Gemm {
             }
         }
         for (; n < N; n += L) {
-            VectorMask<Float> mask = S.indexInRange(n, N);
+            VectorMask<Float> mask = TAIL_MASKS[Math.min(L, N - n)];
             int m = m0;
             for (; m + 4 <= m1; m += 4) kernel4x1(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc, mask);
             for (; m < m1; m++) kernel1x1(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc, mask);
@@ -332,6 +343,75 @@ public final class Gemm {
             // changes when the rows are split over two threads).
             for (; i < len; i++) C[c + i] = Math.fma(bk, A[ia + i], C[c + i]);
         }
+    }
+
+    /** Columns per panel of the packed batch-1 layout: eight vectors, one accumulator register each. */
+    public static final int PANEL = 8 * L;
+
+    /**
+     * Copies the full panels of W[K, N] (row-major) into {@code packed} for {@link #matvecPacked}: panel p holds
+     * columns [p·PANEL, (p+1)·PANEL) as K contiguous rows of PANEL floats. A batch-1 product reads every weight once;
+     * read in place, each k touches a new row of W 4·N bytes away, and with three 256-wide layers the weights no longer
+     * fit in L2, so the strided stream runs at about 11 multiply-adds per ns here; the packed stream runs at 16–19.
+     * Columns past the last full panel are not copied.
+     */
+    public static void packPanels(float[] W, int K, int N, float[] packed) {
+        int o = 0;
+        for (int n = 0; n + PANEL <= N; n += PANEL) {
+            for (int k = 0; k < K; k++, o += PANEL) System.arraycopy(W, k * N + n, packed, o, PANEL);
+        }
+    }
+
+    /** Floats {@link #packPanels} writes for a [K, N] matrix. */
+    public static int packedSize(int K, int N) {
+        return K * (N / PANEL) * PANEL;
+    }
+
+    /**
+     * y[yOff .. yOff+N) += x[xOff .. xOff+K) · W for one row x, with W's full panels read from {@code packed} and the
+     * remaining columns from W itself. Every column is summed in the order {@link #gemm} sums it at one row (a fused
+     * multiply-add chain over ascending k from zero, then added to y), so the result is bit-identical to
+     * {@code gemm(1, N, K, x, xOff, K, 1, W, 0, N, y, yOff, N)}.
+     */
+    public static void matvecPacked(float[] x, int xOff, int K, int N, float[] packed, float[] W, float[] y, int yOff) {
+        if (N < PANEL) {
+            gemmRows(0, 1, N, K, x, xOff, K, 1, W, 0, N, y, yOff, N);
+            return;
+        }
+        int n = 0, panelStart = 0;
+        for (; n + PANEL <= N; n += PANEL, panelStart += K * PANEL) panelRow(x, xOff, K, packed, panelStart, y, yOff + n);
+        int rest = N - n;
+        if (rest == 1) {
+            // gemm would take its dot-product path for a one-column call, which sums in another order
+            float acc = 0f;
+            for (int k = 0; k < K; k++) acc = Math.fma(W[k * N + n], x[xOff + k], acc);
+            y[yOff + n] += acc;
+        } else if (rest > 1) {
+            gemmRows(0, 1, rest, K, x, xOff, K, 1, W, n, N, y, yOff + n, N);
+        }
+    }
+
+    private static void panelRow(float[] x, int xOff, int K, float[] P, int p, float[] y, int c) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int k = 0; k < K; k++, p += PANEL) {
+            FloatVector v = FloatVector.broadcast(S, x[xOff + k]);
+            c0 = FloatVector.fromArray(S, P, p).fma(v, c0);
+            c1 = FloatVector.fromArray(S, P, p + L).fma(v, c1);
+            c2 = FloatVector.fromArray(S, P, p + 2 * L).fma(v, c2);
+            c3 = FloatVector.fromArray(S, P, p + 3 * L).fma(v, c3);
+            c4 = FloatVector.fromArray(S, P, p + 4 * L).fma(v, c4);
+            c5 = FloatVector.fromArray(S, P, p + 5 * L).fma(v, c5);
+            c6 = FloatVector.fromArray(S, P, p + 6 * L).fma(v, c6);
+            c7 = FloatVector.fromArray(S, P, p + 7 * L).fma(v, c7);
+        }
+        FloatVector.fromArray(S, y, c).add(c0).intoArray(y, c);
+        FloatVector.fromArray(S, y, c + L).add(c1).intoArray(y, c + L);
+        FloatVector.fromArray(S, y, c + 2 * L).add(c2).intoArray(y, c + 2 * L);
+        FloatVector.fromArray(S, y, c + 3 * L).add(c3).intoArray(y, c + 3 * L);
+        FloatVector.fromArray(S, y, c + 4 * L).add(c4).intoArray(y, c + 4 * L);
+        FloatVector.fromArray(S, y, c + 5 * L).add(c5).intoArray(y, c + 5 * L);
+        FloatVector.fromArray(S, y, c + 6 * L).add(c6).intoArray(y, c + 6 * L);
+        FloatVector.fromArray(S, y, c + 7 * L).add(c7).intoArray(y, c + 7 * L);
     }
 
     /** out[cols, rows] = in[rows, cols]ᵀ, blocked for cache locality. */

@@ -23,8 +23,8 @@ public final class Graph {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
-    private static final float GELU_C = 0.044715f;
+    private static final float SQRT_2_OVER_PI = Elementwise.SQRT_2_OVER_PI;
+    private static final float GELU_C = Elementwise.GELU_C;
 
     private final List<Tensor> pool = new ArrayList<>();
     private final List<Tensor> tape = new ArrayList<>();
@@ -295,15 +295,11 @@ public final class Graph {
         int n = x.size();
         float[] in = x.data, out = y.data;
         switch (op) {
-            case RELU -> {
-                int i = 0, upper = S.loopBound(n);
-                for (; i < upper; i += L) FloatVector.fromArray(S, in, i).max(0f).intoArray(out, i);
-                for (; i < n; i++) out[i] = Math.max(in[i], 0f);
-            }
-            case TANH -> vectorTanh(in, out, n);
-            case GELU -> vectorGelu(in, out, n);
-            case SILU -> { for (int i = 0; i < n; i++) out[i] = in[i] * sigmoid(in[i]); }
-            case MISH -> { for (int i = 0; i < n; i++) out[i] = in[i] * VecMath.tanh(softplus(in[i])); }
+            case RELU -> Elementwise.relu(in, out, n);
+            case TANH -> Elementwise.tanh(in, out, n);
+            case GELU -> Elementwise.gelu(in, out, n);
+            case SILU -> Elementwise.silu(in, out, n);
+            case MISH -> Elementwise.mish(in, out, n);
             case EXP -> vectorExp(in, out, n);
             case LOG -> { for (int i = 0; i < n; i++) out[i] = (float) Math.log(in[i]); }
             case SOFTPLUS -> { for (int i = 0; i < n; i++) out[i] = softplus(in[i]); }
@@ -370,29 +366,10 @@ public final class Graph {
         return Math.max(x, 0f) + (float) Math.log1p(Math.exp(-Math.abs(x)));
     }
 
-    private static void vectorTanh(float[] in, float[] out, int n) {
-        int i = 0, upper = S.loopBound(n);
-        for (; i < upper; i += L) VecMath.tanh(FloatVector.fromArray(S, in, i)).intoArray(out, i);
-        for (; i < n; i++) out[i] = VecMath.tanh(in[i]);
-    }
-
     private static void vectorExp(float[] in, float[] out, int n) {
         int i = 0, upper = S.loopBound(n);
         for (; i < upper; i += L) VecMath.exp(FloatVector.fromArray(S, in, i)).intoArray(out, i);
         for (; i < n; i++) out[i] = VecMath.exp(in[i]);
-    }
-
-    private static void vectorGelu(float[] in, float[] out, int n) {
-        int i = 0, upper = S.loopBound(n);
-        for (; i < upper; i += L) {
-            FloatVector x = FloatVector.fromArray(S, in, i);
-            FloatVector inner = x.mul(x).mul(GELU_C).add(1f).mul(x).mul(SQRT_2_OVER_PI);
-            x.mul(0.5f).mul(VecMath.tanh(inner).add(1f)).intoArray(out, i);
-        }
-        for (; i < n; i++) {
-            float x = in[i];
-            out[i] = 0.5f * x * (1f + VecMath.tanh(x * (GELU_C * x * x + 1f) * SQRT_2_OVER_PI));
-        }
     }
 
     private static void geluBackward(float[] in, float[] g, float[] gx, int n) {

@@ -231,4 +231,28 @@ class GemmTest {
             }
         }
     }
+    @Test
+    void packedMatvecIsBitIdenticalToOneRowGemm() {
+        Rng rng = new Rng(5);
+        int P = Gemm.PANEL;
+        int[] widths = {1, 2, 7, P - 1, P, P + 1, P + 2, 2 * P + 1, 2 * P + 13, 256};
+        for (int K : new int[] {1, 5, 39, 256}) {
+            for (int N : widths) {
+                float[] x = new float[K + 3], W = new float[K * N], y = new float[N + 2], ref = new float[N + 2];
+                fill(x, rng);
+                fill(W, rng);
+                fill(y, rng);
+                System.arraycopy(y, 0, ref, 0, y.length);
+                float[] packed = new float[Gemm.packedSize(K, N)];
+                Gemm.packPanels(W, K, N, packed);
+                Gemm.gemm(1, N, K, x, 3, K, 1, W, 0, N, ref, 2, N);
+                Gemm.matvecPacked(x, 3, K, N, packed, W, y, 2);
+                assertArrayEquals(ref, y, "K=" + K + " N=" + N);
+            }
+        }
+    }
+
+    private static void fill(float[] a, Rng rng) {
+        for (int i = 0; i < a.length; i++) a[i] = (float) rng.gaussian();
+    }
 }
