@@ -40,10 +40,10 @@ public final class Benchmarks {
             double us = sacUpdate(17, 6, 256);
             out.printf(Locale.ROOT, "sac update obs17 act6 B256 h256x256  threads=%d  %8.1f us%n", threads, us);
         }
-        Parallel.setThreads(1);
-        if (kinds.contains(Kind.sample)) {
-            out.printf(Locale.ROOT, "diffusion action sample K=8 batch 1 (obs 17, act 6, default net)  %8.1f us%n",
-                    diffusionSample(17, 6, 8));
+        for (int threads = 1; threads <= 2 && kinds.contains(Kind.sample); threads++) {
+            Parallel.setThreads(threads);
+            out.printf(Locale.ROOT, "diffusion action sample K=8 batch 1 (obs 17, act 6, default net) threads=%d  %8.1f us%n",
+                    threads, diffusionSample(17, 6, 8));
         }
         for (int threads = 1; threads <= 2 && kinds.contains(Kind.diffsac); threads++) {
             Parallel.setThreads(threads);

@@ -7,6 +7,7 @@ import org.dmerl.tensor.Elementwise;
 import org.dmerl.tensor.Gemm;
 import org.dmerl.tensor.Graph;
 import org.dmerl.tensor.Init;
+import org.dmerl.tensor.Parallel;
 import org.dmerl.tensor.Rng;
 import org.dmerl.tensor.Tensor;
 
@@ -44,7 +45,9 @@ public final class Mlp implements Module {
     /**
      * The same values as {@link #forward} for one input row, without a graph and without allocating once warm: for
      * acting at batch 1, where a diffusion policy runs the network K times per environment step. Weights are read from
-     * a panel-packed copy ({@link Gemm#packPanels}) refreshed whenever a weight's version changes. Not thread-safe.
+     * a panel-packed copy ({@link Gemm#packPanels}) refreshed whenever a weight's version changes. With two compute
+     * threads ({@link Parallel}) each layer's panels are split between them; the values do not change, since every
+     * output column is computed the same way by whichever thread owns it. Not thread-safe.
      */
     public void forwardRow(float[] in, float[] out) {
         if (rowPass == null) rowPass = new RowPass();
@@ -53,12 +56,17 @@ public final class Mlp implements Module {
 
     private RowPass rowPass;
 
-    /** Packed weights and activation buffers of {@link #forwardRow}. */
+    /** Packed weights, activation buffers and the two halves of a split layer for {@link #forwardRow}. */
     private final class RowPass {
         final float[][] packed = new float[layers.length][];
         final long[] versions = new long[layers.length];
         final float[] a, b;
         final Graph normGraph = new Graph();
+        // the layer both threads are working on
+        int layer, split;
+        float[] x, y;
+        final Runnable lowerHalf = () -> columns(layer, x, y, 0, split);
+        final Runnable upperHalf = () -> columns(layer, x, y, split, layers[layer].out());
 
         RowPass() {
             int width = 0;
@@ -75,7 +83,8 @@ public final class Mlp implements Module {
 
         void run(float[] in, float[] out) {
             if (in.length < in()) throw new IllegalArgumentException("forwardRow: input of " + in.length + " < " + in());
-            float[] x = in, y = a;
+            x = in;
+            y = a;
             for (int i = 0; i < layers.length; i++) {
                 Linear l = layers[i];
                 if (l.weight.version() != versions[i]) {
@@ -84,14 +93,30 @@ public final class Mlp implements Module {
                 }
                 boolean last = i == layers.length - 1;
                 if (last) y = out;
-                System.arraycopy(l.bias.data, 0, y, 0, l.out());
-                Gemm.matvecPacked(x, 0, l.in(), l.out(), packed[i], l.weight.data, y, 0);
+                layer = i;
+                int panels = l.out() / Gemm.PANEL;
+                if (Parallel.threads() > 1 && panels >= 2) {
+                    split = panels / 2 * Gemm.PANEL;
+                    Parallel.run(lowerHalf, upperHalf);
+                } else {
+                    columns(i, x, y, 0, l.out());
+                }
                 if (last) return;
-                if (norms[i] != null) normalise(norms[i], y, l.out());
-                activate(y, l.out());
+                if (norms[i] != null) {
+                    normalise(norms[i], y, l.out());
+                    activate(y, 0, l.out());
+                }
                 x = y;
                 y = y == a ? b : a;
             }
+        }
+
+        /** Output columns [n0, n1) of layer i: bias, product, and the activation when no LayerNorm sits between. */
+        private void columns(int i, float[] x, float[] y, int n0, int n1) {
+            Linear l = layers[i];
+            System.arraycopy(l.bias.data, n0, y, n0, n1 - n0);
+            Gemm.matvecPacked(x, 0, l.in(), l.out(), packed[i], l.weight.data, y, 0, n0, n1);
+            if (i < layers.length - 1 && norms[i] == null) activate(y, n0, n1);
         }
 
         private void normalise(LayerNorm norm, float[] v, int n) {
@@ -101,13 +126,13 @@ public final class Mlp implements Module {
             System.arraycopy(norm.forward(normGraph, t).data, 0, v, 0, n);
         }
 
-        private void activate(float[] v, int n) {
+        private void activate(float[] v, int from, int to) {
             switch (activation) {
-                case RELU -> Elementwise.relu(v, v, n);
-                case TANH -> Elementwise.tanh(v, v, n);
-                case GELU -> Elementwise.gelu(v, v, n);
-                case SILU -> Elementwise.silu(v, v, n);
-                case MISH -> Elementwise.mish(v, v, n);
+                case RELU -> Elementwise.relu(v, v, from, to);
+                case TANH -> Elementwise.tanh(v, v, from, to);
+                case GELU -> Elementwise.gelu(v, v, from, to);
+                case SILU -> Elementwise.silu(v, v, from, to);
+                case MISH -> Elementwise.mish(v, v, from, to);
                 case IDENTITY -> { }
             }
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import java.util.Arrays;
 
 import org.dmerl.tensor.Graph;
+import org.dmerl.tensor.Parallel;
 import org.dmerl.tensor.Rng;
 import org.dmerl.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -41,7 +42,8 @@ class DiffusionActingTest {
 
     /**
      * Hidden widths 16 (below one packed panel), 65 and 129 (full panels plus a one-column rest on AVX2 and AVX-512)
-     * and 130 (panels plus a rest of two), 256 (the default width).
+     * and 130 (panels plus a rest of two), 256 (the default width); one and two compute threads (layers of two or more
+     * panels are split between the threads).
      */
     @ParameterizedTest
     @ValueSource(ints = {16, 65, 129, 130, 256})
@@ -66,11 +68,19 @@ class DiffusionActingTest {
                 float[] noise = {(float) rng.gaussian(), (float) rng.gaussian()};
                 float[] fresh = step(p, obs, noise, true, true);
                 assertArrayEquals(fresh, step(p, obs, noise, false, true), "cached embedding, k=" + k);
-                assertArrayEquals(fresh, step(p, obs, noise, false, false), "batch-1 act, k=" + k);
-                for (var sampler : new DiffusionKernelPolicy.Sampler[] {DiffusionKernelPolicy.Sampler.MEAN,
-                        DiffusionKernelPolicy.Sampler.ODE}) {
-                    p.setEvalSampler(sampler);
-                    assertArrayEquals(evalStep(p, obs, true), evalStep(p, obs, false), sampler + ", k=" + k);
+                for (int threads = 1; threads <= 2; threads++) {
+                    Parallel.setThreads(threads);
+                    try {
+                        assertArrayEquals(fresh, step(p, obs, noise, false, false), "batch-1 act, threads " + threads);
+                        for (var sampler : new DiffusionKernelPolicy.Sampler[] {DiffusionKernelPolicy.Sampler.MEAN,
+                                DiffusionKernelPolicy.Sampler.ODE}) {
+                            p.setEvalSampler(sampler);
+                            assertArrayEquals(evalStep(p, obs, true), evalStep(p, obs, false),
+                                    sampler + ", threads " + threads + ", k=" + k);
+                        }
+                    } finally {
+                        Parallel.setThreads(1);
+                    }
                 }
             }
             // a parameter change must reach the cached embedding (round 0), the packed weights (1) and η (2)

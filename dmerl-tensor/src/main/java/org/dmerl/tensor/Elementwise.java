@@ -16,37 +16,48 @@ public final class Elementwise {
 
     private Elementwise() {}
 
-    public static void relu(float[] in, float[] out, int n) {
-        int i = 0, upper = S.loopBound(n);
+    /*
+     * Each function maps elements [from, to). Vector lanes and the scalar tail round differently, so a caller that
+     * splits a row must start each part at a multiple of the vector length to get the unsplit row's bits.
+     */
+
+    public static void relu(float[] in, float[] out, int n) { relu(in, out, 0, n); }
+    public static void tanh(float[] in, float[] out, int n) { tanh(in, out, 0, n); }
+    public static void gelu(float[] in, float[] out, int n) { gelu(in, out, 0, n); }
+    public static void silu(float[] in, float[] out, int n) { silu(in, out, 0, n); }
+    public static void mish(float[] in, float[] out, int n) { mish(in, out, 0, n); }
+
+    public static void relu(float[] in, float[] out, int from, int to) {
+        int i = from, upper = from + S.loopBound(to - from);
         for (; i < upper; i += L) FloatVector.fromArray(S, in, i).max(0f).intoArray(out, i);
-        for (; i < n; i++) out[i] = Math.max(in[i], 0f);
+        for (; i < to; i++) out[i] = Math.max(in[i], 0f);
     }
 
-    public static void tanh(float[] in, float[] out, int n) {
-        int i = 0, upper = S.loopBound(n);
+    public static void tanh(float[] in, float[] out, int from, int to) {
+        int i = from, upper = from + S.loopBound(to - from);
         for (; i < upper; i += L) VecMath.tanh(FloatVector.fromArray(S, in, i)).intoArray(out, i);
-        for (; i < n; i++) out[i] = VecMath.tanh(in[i]);
+        for (; i < to; i++) out[i] = VecMath.tanh(in[i]);
     }
 
     /** GELU, tanh approximation (as Flax's default and PyTorch's approximate='tanh'). */
-    public static void gelu(float[] in, float[] out, int n) {
-        int i = 0, upper = S.loopBound(n);
+    public static void gelu(float[] in, float[] out, int from, int to) {
+        int i = from, upper = from + S.loopBound(to - from);
         for (; i < upper; i += L) {
             FloatVector x = FloatVector.fromArray(S, in, i);
             FloatVector inner = x.mul(x).mul(GELU_C).add(1f).mul(x).mul(SQRT_2_OVER_PI);
             x.mul(0.5f).mul(VecMath.tanh(inner).add(1f)).intoArray(out, i);
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             float x = in[i];
             out[i] = 0.5f * x * (1f + VecMath.tanh(x * (GELU_C * x * x + 1f) * SQRT_2_OVER_PI));
         }
     }
 
-    public static void silu(float[] in, float[] out, int n) {
-        for (int i = 0; i < n; i++) out[i] = in[i] * Graph.sigmoid(in[i]);
+    public static void silu(float[] in, float[] out, int from, int to) {
+        for (int i = from; i < to; i++) out[i] = in[i] * Graph.sigmoid(in[i]);
     }
 
-    public static void mish(float[] in, float[] out, int n) {
-        for (int i = 0; i < n; i++) out[i] = in[i] * VecMath.tanh(Graph.softplus(in[i]));
+    public static void mish(float[] in, float[] out, int from, int to) {
+        for (int i = from; i < to; i++) out[i] = in[i] * VecMath.tanh(Graph.softplus(in[i]));
     }
 }

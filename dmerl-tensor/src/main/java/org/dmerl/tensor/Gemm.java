@@ -374,12 +374,27 @@ public final class Gemm {
      * {@code gemm(1, N, K, x, xOff, K, 1, W, 0, N, y, yOff, N)}.
      */
     public static void matvecPacked(float[] x, int xOff, int K, int N, float[] packed, float[] W, float[] y, int yOff) {
+        matvecPacked(x, xOff, K, N, packed, W, y, yOff, 0, N);
+    }
+
+    /**
+     * Columns [n0, n1) of {@link #matvecPacked(float[], int, int, int, float[], float[], float[], int)}, for splitting
+     * one product over two threads: n0 must be a multiple of {@link #PANEL}, and n1 one too or N.
+     */
+    public static void matvecPacked(float[] x, int xOff, int K, int N, float[] packed, float[] W, float[] y, int yOff,
+                                    int n0, int n1) {
+        if (n0 % PANEL != 0 || n1 < n0 || n1 > N || (n1 != N && n1 % PANEL != 0)) {
+            throw new IllegalArgumentException("matvecPacked: columns [" + n0 + ", " + n1 + ") of " + N
+                    + " do not fall on panel boundaries of " + PANEL);
+        }
         if (N < PANEL) {
-            gemmRows(0, 1, N, K, x, xOff, K, 1, W, 0, N, y, yOff, N);
+            if (n1 > n0) gemmRows(0, 1, N, K, x, xOff, K, 1, W, 0, N, y, yOff, N);
             return;
         }
-        int n = 0, panelStart = 0;
-        for (; n + PANEL <= N; n += PANEL, panelStart += K * PANEL) panelRow(x, xOff, K, packed, panelStart, y, yOff + n);
+        int n = n0, panelStart = (n0 / PANEL) * K * PANEL;
+        int fullEnd = Math.min(n1, N / PANEL * PANEL);
+        for (; n < fullEnd; n += PANEL, panelStart += K * PANEL) panelRow(x, xOff, K, packed, panelStart, y, yOff + n);
+        if (n1 < N) return;
         int rest = N - n;
         if (rest == 1) {
             // gemm would take its dot-product path for a one-column call, which sums in another order

@@ -29,8 +29,11 @@ public final class Parallel {
         return threads > 1 && M >= 8 && (long) M * N * K >= MIN_WORK;
     }
 
-    /** Runs {@code first} on the worker and {@code second} on the caller; returns when both are done. */
-    static void run(Runnable first, Runnable second) {
+    /**
+     * Runs {@code first} on the worker and {@code second} on the caller; returns when both are done. Pass reusable
+     * task objects where this runs per step: a capturing lambda allocates.
+     */
+    public static void run(Runnable first, Runnable second) {
         Worker w = worker();
         w.submit(first);
         second.run();

@@ -252,6 +252,27 @@ class GemmTest {
         }
     }
 
+    @Test
+    void packedMatvecColumnRangesComposeToTheWholeProduct() {
+        Rng rng = new Rng(6);
+        int P = Gemm.PANEL;
+        for (int N : new int[] {2 * P, 3 * P + 1, 4 * P + 5}) {
+            int K = 37;
+            float[] x = new float[K], W = new float[K * N], whole = new float[N], parts = new float[N];
+            fill(x, rng);
+            fill(W, rng);
+            float[] packed = new float[Gemm.packedSize(K, N)];
+            Gemm.packPanels(W, K, N, packed);
+            Gemm.matvecPacked(x, 0, K, N, packed, W, whole, 0);
+            int split = N / P / 2 * P;
+            Gemm.matvecPacked(x, 0, K, N, packed, W, parts, 0, split, N);
+            Gemm.matvecPacked(x, 0, K, N, packed, W, parts, 0, 0, split);
+            assertArrayEquals(whole, parts, "N=" + N);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> Gemm.matvecPacked(new float[4], 0, 4, 2 * P, new float[8 * P], new float[8 * P], new float[2 * P], 0, 1, P));
+    }
+
     private static void fill(float[] a, Rng rng) {
         for (int i = 0; i < a.length; i++) a[i] = (float) rng.gaussian();
     }
