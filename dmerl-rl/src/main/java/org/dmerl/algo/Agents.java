@@ -1,6 +1,7 @@
 package org.dmerl.algo;
 
 import org.dmerl.nn.Activation;
+import org.dmerl.nn.HlGauss;
 import org.dmerl.policy.DiffusionKernelPolicy;
 import org.dmerl.policy.DiffusionSchedule;
 import org.dmerl.policy.StochasticPolicy;
@@ -42,12 +43,30 @@ public final class Agents {
         return algo.equals("ppo") || algo.equals("diffppo");
     }
 
-    /** PPO's state-value network V(s) (or V(s, x_k, k) on the augmented MDP): orthogonal init, output gain 1. */
-    public static org.dmerl.nn.Mlp valueFunction(Config cfg, int obsDim, Rng rng) {
-        var v = new org.dmerl.nn.Mlp("value", obsDim, cfg.getInts("hidden"), 1, Activation.parse(cfg.getString("activation")),
-                org.dmerl.nn.Linear.WeightInit.ORTHOGONAL, false, rng);
-        org.dmerl.tensor.Init.orthogonal(v.outputLayer().weight, 1.0, rng);
-        return v;
+    /**
+     * PPO's state-value function V(s) (or V(s, x_k, k) on the augmented MDP), orthogonal init. value_head mlp: one
+     * output, output gain 1 (CleanRL). hlgauss: value_bins logits, output gain 0.01, so that every state starts near
+     * the uniform distribution, which prefers no bin, with the same V ≈ the middle of [value_min, value_max]; at gain
+     * 1 the O(1) logits would give each state an arbitrary distribution, whose V differs between states by a fair
+     * part of the support, and that noise would go straight into the first rollouts' advantages.
+     */
+    public static ValueFunction valueFunction(Config cfg, int obsDim, Rng rng) {
+        String head = cfg.getString("value_head");
+        boolean categorical = switch (head) {
+            case "mlp" -> false;
+            case "hlgauss" -> true;
+            default -> throw new IllegalArgumentException("value_head must be mlp or hlgauss, got '" + head + "'");
+        };
+        int bins = cfg.getInt("value_bins");
+        var net = new org.dmerl.nn.Mlp("value", obsDim, cfg.getInts("hidden"), categorical ? bins : 1,
+                Activation.parse(cfg.getString("activation")), org.dmerl.nn.Linear.WeightInit.ORTHOGONAL, false, rng);
+        if (!categorical) {
+            org.dmerl.tensor.Init.orthogonal(net.outputLayer().weight, 1.0, rng);
+            return new ValueFunction.Scalar(net);
+        }
+        org.dmerl.tensor.Init.orthogonal(net.outputLayer().weight, 0.01, rng);
+        return new ValueFunction.Categorical(net, HlGauss.withSigmaRatio(bins, cfg.getDouble("value_min"),
+                cfg.getDouble("value_max"), cfg.getDouble("value_sigma_ratio")));
     }
 
     public static DiffusionKernelPolicy diffusionPolicy(Config cfg, int stateDim, int actDim, Rng rng) {

@@ -73,6 +73,11 @@ public final class Config {
         key("norm_adv", true, "PPO: divide advantages by their minibatch std (always centred; spec §3 DiffPPO: false)");
         key("ent_coef", 0.0, "PPO: entropy coefficient (Gaussian: bonus on H; diffusion: soft reward r − c·l_k, spec §3)");
         key("vf_coef", 0.5, "PPO: value loss weight (CleanRL; spec §3)");
+        key("value_head", "mlp", "PPO: mlp (one output, (clipped) squared error; CleanRL) | hlgauss (categorical V, HL-Gauss cross-entropy, never clipped; spec §3)");
+        key("value_bins", 151, "PPO hlgauss: bins of the categorical value (spec §3)");
+        key("value_min", -100.0, "PPO hlgauss: lowest bin centre; returns (scaled if normalize_reward) are clipped to [value_min, value_max] (spec §3)");
+        key("value_max", 200.0, "PPO hlgauss: highest bin centre (spec §3)");
+        key("value_sigma_ratio", 0.75, "PPO hlgauss: σ of the Gaussian around each return, in bin widths (spec §3)");
         key("max_grad_norm", 0.5, "PPO: global gradient-norm clip (CleanRL; spec §3)");
         key("lr", 3e-4, "PPO: learning rate of the one Adam over policy and value (CleanRL learning_rate)");
         key("anneal_lr", true, "PPO: decay the learning rate linearly to 0 over the run (CleanRL)");
@@ -215,6 +220,12 @@ public final class Config {
         if (!List.of("clip", "tanh").contains(getString("action_bound"))) {
             p.add("action_bound must be clip or tanh, got '" + getString("action_bound") + "'");
         }
+        if (!List.of("mlp", "hlgauss").contains(getString("value_head"))) {
+            p.add("value_head must be mlp or hlgauss, got '" + getString("value_head") + "'");
+        }
+        if (getInt("value_bins") < 2) p.add("value_bins must be ≥ 2");
+        if (!(getDouble("value_max") > getDouble("value_min"))) p.add("value_max must be greater than value_min");
+        if (!(getDouble("value_sigma_ratio") > 0)) p.add("value_sigma_ratio must be positive");
         if (getDouble("utd") <= 0) p.add("utd must be positive");
         if (!List.of("text", "json").contains(getString("log_format"))) {
             p.add("log_format must be text or json, got '" + getString("log_format") + "'");

@@ -9,7 +9,6 @@ import org.dmerl.env.RunningMeanStd;
 import org.dmerl.env.SubStepEnv;
 import org.dmerl.env.VectorEnv;
 import org.dmerl.env.VectorStep;
-import org.dmerl.nn.Mlp;
 import org.dmerl.policy.StochasticPolicy;
 import org.dmerl.tensor.Graph;
 import org.dmerl.tensor.Rng;
@@ -27,7 +26,7 @@ public final class OnPolicyTrainer {
     private final VectorEnv envs;
     private final Env evalEnv;
     private final StochasticPolicy policy;
-    private final Mlp value;
+    private final ValueFunction value;
     private final Ppo ppo;
     private final Rng actRng, learnRng;
     private final float gammaPerStep, lambdaPerStep;
@@ -38,8 +37,8 @@ public final class OnPolicyTrainer {
     private long envSteps, agentSteps, gradSteps;
     private double lastEvalMean = Double.NaN, lastEvalStd = Double.NaN;
 
-    public OnPolicyTrainer(Config cfg, VectorEnv envs, Env evalEnv, StochasticPolicy policy, Mlp value, Ppo ppo,
-                           Rng rng, float gammaPerStep, float lambdaPerStep, boolean discountOnlyAtRealSteps,
+    public OnPolicyTrainer(Config cfg, VectorEnv envs, Env evalEnv, StochasticPolicy policy, ValueFunction value,
+                           Ppo ppo, Rng rng, float gammaPerStep, float lambdaPerStep, boolean discountOnlyAtRealSteps,
                            boolean softRewards, TrainingListener listener) {
         this.cfg = cfg;
         this.envs = envs;
@@ -171,7 +170,7 @@ public final class OnPolicyTrainer {
         Tensor noise = g.input(n, policy.noiseDim());
         actRng.fillGaussian(noise.data, 0, noise.size());
         StochasticPolicy.Sample s = policy.sample(g, o, noise);
-        Tensor v = value.forward(g, o);
+        Tensor v = value.values(g, o);
         System.arraycopy(o.data, 0, r.obs, row * od, n * od);
         System.arraycopy(s.action().data, 0, r.actions, row * ad, n * ad);
         for (int i = 0; i < n; i++) {
@@ -186,7 +185,7 @@ public final class OnPolicyTrainer {
     private float valueOf(double[] o) {
         actGraph.reset();
         actGraph.setGradEnabled(false);
-        return value.forward(actGraph, actGraph.inputRow(o)).data[0];
+        return value.values(actGraph, actGraph.inputRow(o)).data[0];
     }
 
     private void values(double[][] obs, float[] out) {

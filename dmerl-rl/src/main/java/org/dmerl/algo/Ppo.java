@@ -3,7 +3,7 @@ package org.dmerl.algo;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.dmerl.nn.Mlp;
+import org.dmerl.nn.HlGauss;
 import org.dmerl.policy.StochasticPolicy;
 import org.dmerl.tensor.Adam;
 import org.dmerl.tensor.Graph;
@@ -13,7 +13,8 @@ import org.dmerl.tensor.Tensor;
 /**
  * Proximal policy optimisation (Schulman et al. 2017) as CleanRL's ppo_continuous_action runs it: several epochs
  * of shuffled minibatches over a rollout, clipped surrogate, optionally clipped value loss, one Adam over policy and
- * value with global-norm clipping.
+ * value with global-norm clipping. A categorical value function (HL-Gauss, spec §3) is trained by cross-entropy to
+ * HLGauss(R) instead of squared error, and never clipped.
  *
  * <p>The same learner runs DiffPPO (spec §3): on the diffusion-augmented MDP the policy is one kernel step, the
  * ratio is exp(log q_θ − log q_old) of that step, the rollout's rewards are soft rewards r − c·l_old, and the
@@ -29,21 +30,22 @@ public final class Ppo {
 
     /**
      * The stop-gradient coefficients of one minibatch's loss: per row the surrogate's weight on ρ (−Â/m where the
-     * surrogate is not clipped, else 0), the destination term's weight on log p_θ, and the value loss's mask.
+     * surrogate is not clipped, else 0), the destination term's weight on log p_θ, and the value loss's mask (all 1
+     * for a categorical value function).
      * Computed from the current parameters in {@link #loss}; a test can pass them in to hold them fixed while it
      * differentiates numerically.
      */
     public record Frozen(float[] ratioWeights, float[] referenceWeights, float[] valueMask) {}
 
     private final StochasticPolicy policy;
-    private final Mlp value;
+    private final ValueFunction value;
     private final Settings s;
     private final Adam optimizer;
     private final Graph graph = new Graph();
     private Losses last = Losses.NONE;
     private double approxKl, clipFraction;
 
-    public Ppo(StochasticPolicy policy, Mlp value, Settings settings, float lr) {
+    public Ppo(StochasticPolicy policy, ValueFunction value, Settings settings, float lr) {
         this.policy = policy;
         this.value = value;
         this.s = settings;
@@ -167,28 +169,46 @@ public final class Ppo {
             entropy = (float) (-s.entropyScale() * meanL);
         }
 
-        // Value loss ½·mean(max((V − R)², (V_old + clip(V − V_old, ±ε) − R)²)): the clipped branch has no gradient
-        // unless it equals the unclipped one, so the loss is ½·mean over a mask of (V − R)².
-        Tensor v = value.forward(g, obs);
-        Tensor ret = g.input(m, 1);
+        Tensor vTerm;
         float[] mask = new float[m];
         double vLoss = 0;
-        for (int b = 0; b < m; b++) {
-            int j = idx[from + b];
-            ret.data[b] = r.returns[j];
-            double diff = v.data[b] - r.returns[j];
-            if (!s.clipValueLoss()) {
+        if (value instanceof ValueFunction.Categorical categorical) {
+            // Value loss mean(CE(logits, HLGauss(R))): the returns are clipped into the support, the loss is not
+            HlGauss support = categorical.support();
+            int bins = support.bins();
+            float[] targets = new float[m * bins];
+            for (int b = 0; b < m; b++) {
+                support.targetDistribution(r.returns[idx[from + b]], targets, b * bins);
                 mask[b] = 1f;
-                vLoss += 0.5 * diff * diff / m;
-                continue;
             }
-            double vClipped = r.values[j] + Math.clamp(v.data[b] - r.values[j], -eps, eps);
-            double diffC = vClipped - r.returns[j];
-            mask[b] = diff * diff >= diffC * diffC || Math.abs(v.data[b] - r.values[j]) <= eps ? 1f : 0f;
-            vLoss += 0.5 * Math.max(diff * diff, diffC * diffC) / m;
+            if (frozen != null) mask = frozen.valueMask();
+            float[] rowWeights = new float[m];
+            for (int b = 0; b < m; b++) rowWeights[b] = mask[b] / m;
+            Tensor crossEntropy = support.crossEntropy(g, categorical.net().forward(g, obs), targets, rowWeights);
+            vLoss = crossEntropy.item();
+            vTerm = g.mulScalar(crossEntropy, s.valueCoef());
+        } else {
+            // Value loss ½·mean(max((V − R)², (V_old + clip(V − V_old, ±ε) − R)²)): the clipped branch has no
+            // gradient unless it equals the unclipped one, so the loss is ½·mean over a mask of (V − R)².
+            Tensor v = value.values(g, obs);
+            Tensor ret = g.input(m, 1);
+            for (int b = 0; b < m; b++) {
+                int j = idx[from + b];
+                ret.data[b] = r.returns[j];
+                double diff = v.data[b] - r.returns[j];
+                if (!s.clipValueLoss()) {
+                    mask[b] = 1f;
+                    vLoss += 0.5 * diff * diff / m;
+                    continue;
+                }
+                double vClipped = r.values[j] + Math.clamp(v.data[b] - r.values[j], -eps, eps);
+                double diffC = vClipped - r.returns[j];
+                mask[b] = diff * diff >= diffC * diffC || Math.abs(v.data[b] - r.values[j]) <= eps ? 1f : 0f;
+                vLoss += 0.5 * Math.max(diff * diff, diffC * diffC) / m;
+            }
+            if (frozen != null) mask = frozen.valueMask();
+            vTerm = g.mulScalar(g.sum(g.mul(g.square(g.sub(v, ret)), column(g, mask))), 0.5f * s.valueCoef() / m);
         }
-        if (frozen != null) mask = frozen.valueMask();
-        Tensor vTerm = g.mulScalar(g.sum(g.mul(g.square(g.sub(v, ret)), column(g, mask))), 0.5f * s.valueCoef() / m);
         loss = g.add(loss, vTerm);
         return new Step(loss, (float) pgLoss, (float) vLoss, entropy, (float) kl, clippedCount / (float) m,
                 new Frozen(ratioW, refW, mask));

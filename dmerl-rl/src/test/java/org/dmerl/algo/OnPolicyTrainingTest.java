@@ -333,7 +333,7 @@ class OnPolicyTrainingTest {
         assertTrue(Agents.isOnPolicy("ppo") && Agents.isOnPolicy("diffppo"));
         assertFalse(Agents.isOnPolicy("sac") || Agents.isOnPolicy("diffsac") || Agents.isOnPolicy("wpo"));
 
-        Mlp v = Agents.valueFunction(ppoConfig(), 6, rng);
+        Mlp v = Agents.valueFunction(ppoConfig(), 6, rng).net();
         assertEquals(6, v.in());
         assertEquals(1, v.out());
         Graph g = new Graph();

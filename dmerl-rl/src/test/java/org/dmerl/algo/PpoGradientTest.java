@@ -96,7 +96,7 @@ class PpoGradientTest {
 
     static Mlp valueFunction(int obsDim, long seed) {
         Rng rng = new Rng(seed);
-        Mlp v = Agents.valueFunction(netConfig(), obsDim, rng);
+        Mlp v = Agents.valueFunction(netConfig(), obsDim, rng).net();
         for (Tensor t : v.parameters()) if (t.name().endsWith(".b")) Init.uniform(t, -0.2, 0.2, rng);
         return v;
     }
@@ -170,7 +170,7 @@ class PpoGradientTest {
             }
             r.logProbs[j] = drawLogProb[j];
         }
-        Ppo ppo = new Ppo(policy, value, s, 1e-3f);
+        Ppo ppo = new Ppo(policy, new ValueFunction.Scalar(value), s, 1e-3f);
         int[] idx = permutation(rng);
         Fixture f = new Fixture(policy, value, ppo, s, r, idx);
         // old log-densities: current ones shifted; Â's signs decide which rows end up clipped
@@ -484,8 +484,8 @@ class PpoGradientTest {
     void harnessDetectsAWrongGradient() {
         Fixture f = gaussianFixture(true, 0.05f, 250);
         List<Tensor> params = allParameters(f);
-        Fixture noBonus = new Fixture(f.policy(), f.value(), new Ppo(f.policy(), f.value(), settings(0f, true, true, 1f),
-                1e-3f), settings(0f, true, true, 1f), f.rollout(), f.idx());
+        Fixture noBonus = new Fixture(f.policy(), f.value(), new Ppo(f.policy(), new ValueFunction.Scalar(f.value()),
+                settings(0f, true, true, 1f), 1e-3f), settings(0f, true, true, 1f), f.rollout(), f.idx());
         List<float[]> wrong = autodiff(noBonus, params);
         Ppo.Frozen frozen = step(f, null, false).frozen();
         assertThrows(org.opentest4j.AssertionFailedError.class,
