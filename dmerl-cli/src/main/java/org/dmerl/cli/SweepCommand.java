@@ -13,7 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.dmerl.algo.Agents;
-import org.dmerl.algo.OffPolicyTrainer;
+import org.dmerl.algo.Checkpoints;
 import org.dmerl.env.EnvRegistry;
 
 import picocli.CommandLine.Command;
@@ -89,8 +89,7 @@ public final class SweepCommand implements Callable<Integer> {
 
     private String runCell(Cell c) {
         if (Files.exists(c.dir().resolve("final.json"))) return "skipped (finished)";
-        boolean resume = Files.exists(c.dir().resolve(OffPolicyTrainer.Checkpoints.LATEST))
-                || Files.exists(c.dir().resolve(OffPolicyTrainer.Checkpoints.PREVIOUS));
+        boolean resume = Checkpoints.exist(c.dir());
         List<String> cmd = new ArrayList<>(javaCommand());
         cmd.add("train");
         if (resume) {

@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.dmerl.algo.Config;
-import org.dmerl.algo.OffPolicyTrainer;
+import org.dmerl.algo.Checkpoints;
 import org.dmerl.algo.Training;
 import org.dmerl.algo.TrainingResult;
 import org.dmerl.tensor.TensorArchive;
@@ -72,7 +72,7 @@ public final class TrainCommand implements Callable<Integer> {
             RunWriter.writeAtomically(dir.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
             System.out.printf("dmerl: training %s on %s for %d steps (seed %d) -> %s%n", cfg.getString("algo"),
                     cfg.getString("env"), cfg.getLong("steps"), cfg.getLong("seed"), dir);
-            finish(writer, Training.run(cfg, writer, new OffPolicyTrainer.Checkpoints(dir, null)));
+            finish(writer, Training.run(cfg, writer, new Checkpoints(dir, null)));
         }
         return 0;
     }
@@ -81,27 +81,17 @@ public final class TrainCommand implements Callable<Integer> {
         if (algo != null || env != null || config != null || !overrides.isEmpty() || out != null) {
             throw new UserError("--resume continues a run with its own config; drop --algo/--env/--config/--set/--out");
         }
-        java.nio.file.Path runConfig = resume.resolve("config.yaml");
-        if (java.nio.file.Files.isReadable(runConfig)) {
-            Object runAlgo = ConfigLoader.readYaml(runConfig).get("algo");
-            if (runAlgo != null && org.dmerl.algo.Agents.isOnPolicy(runAlgo.toString())) {
-                throw new UserError(runAlgo + " runs cannot be resumed yet: on-policy runs write no checkpoints (" + resume + ")");
-            }
-        }
         // read once: a fallback to the previous checkpoint then warns once, and config, step and state agree
-        TensorArchive checkpoint = OffPolicyTrainer.readLatestCheckpoint(resume);
+        TensorArchive checkpoint = Checkpoints.readLatest(resume);
         Config cfg = Config.readFrom(checkpoint);
         if (steps != null) cfg.set("steps", steps);
-        if (org.dmerl.algo.Agents.isOnPolicy(cfg.getString("algo"))) {
-            throw new UserError(cfg.getString("algo") + " runs cannot be resumed yet: on-policy runs write no checkpoints");
-        }
         long resumedAt = checkpoint.getLongs("counters")[0];
         RunWriter.truncateAfter(resume, resumedAt);
         try (RunWriter writer = new RunWriter(resume, System.out, cfg.getLong("steps"), cfg.getLong("log_every"), true)
                 .json(cfg.getString("log_format").equals("json"))) {
             System.out.printf("dmerl: resuming %s on %s at env step %d of %d -> %s%n", cfg.getString("algo"),
                     cfg.getString("env"), resumedAt, cfg.getLong("steps"), resume);
-            finish(writer, Training.run(cfg, writer, new OffPolicyTrainer.Checkpoints(resume, checkpoint)));
+            finish(writer, Training.run(cfg, writer, new Checkpoints(resume, checkpoint)));
         }
         return 0;
     }

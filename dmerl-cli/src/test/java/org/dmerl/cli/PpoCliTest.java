@@ -1,5 +1,6 @@
 package org.dmerl.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,8 +15,10 @@ import org.dmerl.tensor.Rng;
 import org.dmerl.tensor.TensorArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@code dmerl train --algo ppo}: the run directory it writes, and what {@code --resume} says for on-policy runs. */
+/** {@code dmerl train --algo ppo}: the run directory it writes, its checkpoints and {@code --resume}. */
 class PpoCliTest {
 
     /** The Pendulum preset runs 4 copies × 1024 steps; one copy keeps the run (and its episodes) small. */
@@ -30,8 +33,17 @@ class PpoCliTest {
     }
 
     private static ResumeTest.Outcome train(Path out) {
-        return ResumeTest.run(concat(new String[] {"train", "--algo", "ppo", "--env", "Pendulum-v1", "--steps", "512",
-                "--seed", "2", "--out", out.toString()}, SMALL));
+        return train("ppo", out);
+    }
+
+    /** diffppo with a two-step chain and a small denoiser, to keep the run short. */
+    private static ResumeTest.Outcome train(String algo, Path out) {
+        String[] args = concat(new String[] {"train", "--algo", algo, "--env", "Pendulum-v1", "--steps", "512",
+                "--seed", "2", "--out", out.toString()}, SMALL);
+        if (algo.equals("diffppo")) {
+            args = concat(args, "--set", "diffusion_steps=2", "--set", "denoiser_hidden=16,16", "--set", "time_embedding=4");
+        }
+        return ResumeTest.run(args);
     }
 
     /** One line on the error writer, naming the problem, exit code 2, no stack trace anywhere. */
@@ -87,25 +99,90 @@ class PpoCliTest {
         }
     }
 
+    private static String evalRowsUpTo(Path run, long step) throws Exception {
+        return String.join("\n", Files.readAllLines(run.resolve("eval.csv")).stream()
+                .filter(l -> !Character.isDigit(l.charAt(0)) || Long.parseLong(l.split(",")[0]) <= step).toList());
+    }
+
+    private static void copyRun(Path from, Path to) throws Exception {
+        Files.createDirectories(to);
+        try (var files = Files.list(from)) {
+            for (Path f : files.toList()) Files.copy(f, to.resolve(f.getFileName()));
+        }
+    }
+
+    /**
+     * A finished run resumed at its own length changes nothing (the learner state is restored bit for bit); resumed
+     * with more steps it continues from its last rollout, keeps the rows it had, and the continuation is deterministic.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ppo", "diffppo"})
+    void resumeRestoresTheLearnerAndContinuesDeterministically(String algo, @TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        ResumeTest.Outcome first = train(algo, out);
+        assertEquals(0, first.code(), first.all());
+        byte[] policy = Files.readAllBytes(out.resolve(TrainedPolicy.FILE));
+        assertTrue(Files.exists(out.resolve("checkpoint.ckpt")), "on-policy runs checkpoint");
+        assertEquals("dmerl-onpolicy-checkpoint", TensorArchive.read(out.resolve("checkpoint.ckpt")).getString("kind"));
+
+        ResumeTest.Outcome same = ResumeTest.run("train", "--resume", out.toString());
+        assertEquals(0, same.code(), same.all());
+        assertTrue(same.out().contains("resuming " + algo + " on Pendulum-v1 at env step 512 of 512"), same.all());
+        assertArrayEquals(policy, Files.readAllBytes(out.resolve(TrainedPolicy.FILE)), "restored policy and statistics");
+
+        Path twin = dir.resolve("twin");
+        copyRun(out, twin);
+        String before = evalRowsUpTo(out, 512);
+        for (Path run : List.of(out, twin)) {
+            ResumeTest.Outcome more = ResumeTest.run("train", "--resume", run.toString(), "--steps", "1024");
+            assertEquals(0, more.code(), more.all());
+        }
+        List<String> eval = Files.readAllLines(out.resolve("eval.csv"));
+        assertEquals(5, eval.size(), "header + evaluations at 256, 512, 768, 1024: " + eval);
+        assertEquals(before, evalRowsUpTo(out, 512), "rows before the resume are kept");
+        assertEquals(Files.readString(out.resolve("eval.csv")), Files.readString(twin.resolve("eval.csv")));
+        assertArrayEquals(Files.readAllBytes(out.resolve(TrainedPolicy.FILE)), Files.readAllBytes(twin.resolve(TrainedPolicy.FILE)));
+        String json = Files.readString(out.resolve("final.json"));
+        assertTrue(json.contains("\"env_steps\": 1024"), json);
+    }
+
+    /** A run stopped after a mid-run checkpoint resumes from it (the latest file lost: the previous one is used). */
     @Test
-    void resumeOfAnOnPolicyRunIsOneClearError(@TempDir Path dir) throws Exception {
+    void stoppedRunResumesFromItsLastRolloutCheckpoint(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        ResumeTest.Outcome o = ResumeTest.run(concat(new String[] {"train", "--algo", "ppo", "--env", "Pendulum-v1",
+                "--steps", "1024", "--seed", "2", "--out", out.toString(), "--set", "checkpoint_every=512"}, SMALL));
+        assertEquals(0, o.code(), o.all());
+        // as if the run had died between its checkpoint at 512 and its end
+        Files.delete(out.resolve("final.json"));
+        Files.delete(out.resolve("checkpoint.ckpt"));
+        assertEquals(512, TensorArchive.read(out.resolve("checkpoint.prev.ckpt")).getLongs("counters")[0]);
+        String before = evalRowsUpTo(out, 512);
+        ResumeTest.Outcome r = ResumeTest.run("train", "--resume", out.toString());
+        assertEquals(0, r.code(), r.all());
+        assertTrue(r.out().contains("at env step 512 of 1024"), r.all());
+        assertEquals(before, evalRowsUpTo(out, 512));
+        assertEquals(5, Files.readAllLines(out.resolve("eval.csv")).size());
+        assertTrue(Files.readString(out.resolve("final.json")).contains("\"env_steps\": 1024"));
+    }
+
+    @Test
+    void resumeOfAnOnPolicyRunTakesNoConfigOptionsAndRefusesOtherCheckpoints(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
         assertEquals(0, train(out).code());
-
         // --resume takes the run's own config: --algo is refused
         assertOneClearLine(ResumeTest.run("train", "--algo", "ppo", "--resume", out.toString()), "drop --algo");
-        // on-policy runs write no checkpoint: the run's config says so before any checkpoint is looked for
-        assertOneClearLine(ResumeTest.run("train", "--resume", out.toString()), "ppo runs cannot be resumed yet");
-        // a checkpoint whose config is PPO's (as a future on-policy checkpoint would be): refused by the learner
+        // a checkpoint whose config says PPO but which an off-policy learner wrote
         Path fake = dir.resolve("fake");
         Files.createDirectories(fake);
         Config cfg = new Config().set("algo", "ppo").set("steps", 512).set("hidden", "16,16");
         TensorArchive a = new TensorArchive();
+        a.putString("kind", "dmerl-offpolicy-checkpoint");
         cfg.writeTo(a);
         a.putLongs("counters", new long[] {256, 256, 8});
         a.write(fake.resolve("checkpoint.ckpt"));
         ResumeTest.Outcome o = ResumeTest.run("train", "--resume", fake.toString());
-        assertOneClearLine(o, "ppo runs cannot be resumed yet");
+        assertOneClearLine(o, "not an on-policy checkpoint");
         assertFalse(Files.exists(fake.resolve("final.json")));
     }
 }

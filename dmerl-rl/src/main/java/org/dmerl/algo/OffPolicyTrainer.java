@@ -56,11 +56,6 @@ public final class OffPolicyTrainer {
         return env.unwrap(SubStepEnv.class).map(SubStepEnv::subSteps).orElse(1);
     }
 
-    /** Where checkpoints go, and the checkpoint to continue from (null: a fresh run). */
-    public record Checkpoints(java.nio.file.Path dir, org.dmerl.tensor.TensorArchive resumeFrom) {
-        public static final String LATEST = "checkpoint.ckpt", PREVIOUS = "checkpoint.prev.ckpt";
-    }
-
     private Checkpoints checkpoints;
     private double wallOffset;
 
@@ -98,7 +93,7 @@ public final class OffPolicyTrainer {
             if (needsReset) {
                 // Between episodes the whole run state is on hand: the natural place for an exact checkpoint.
                 if (checkpoints != null && envSteps >= nextCheckpoint) {
-                    saveCheckpoint(checkpoints.dir(), wallOffset + (System.nanoTime() - start) / 1e9);
+                    saveCheckpoint(wallOffset + (System.nanoTime() - start) / 1e9);
                     listener.onPolicy(envSteps, policy, cfg, observationStatistics());
                     nextCheckpoint = (envSteps / checkpointEvery + 1) * checkpointEvery;
                 }
@@ -158,7 +153,7 @@ public final class OffPolicyTrainer {
             }
         }
         double wall = wallOffset + (System.nanoTime() - start) / 1e9;
-        if (checkpoints != null) saveCheckpoint(checkpoints.dir(), wall);
+        if (checkpoints != null) saveCheckpoint(wall);
         listener.onPolicy(envSteps, policy, cfg, observationStatistics());
         double learnSps = learningStartNanos == 0 ? Double.NaN
                 : (envSteps - learningStartSteps) / Math.max(1e-9, (System.nanoTime() - learningStartNanos) / 1e9);
@@ -168,9 +163,9 @@ public final class OffPolicyTrainer {
 
     /**
      * Writes everything the run needs to continue exactly: networks, optimisers, temperature, replay buffer, RNG
-     * states of learner and envs, counters. The previous checkpoint is kept as {@code checkpoint.prev.ckpt}.
+     * states of learner and envs, counters.
      */
-    private void saveCheckpoint(java.nio.file.Path dir, double wall) {
+    private void saveCheckpoint(double wall) {
         org.dmerl.tensor.TensorArchive a = new org.dmerl.tensor.TensorArchive();
         a.putString("kind", "dmerl-offpolicy-checkpoint");
         cfg.writeTo(a);
@@ -178,40 +173,12 @@ public final class OffPolicyTrainer {
         a.putDoubles("scalars", new double[] {gradCredit, lastEvalMean, lastEvalStd, wall});
         a.putLongs("rng/act", actRng.state());
         a.putLongs("rng/learn", learnRng.state());
-        java.util.List<Rng> envRngs = new java.util.ArrayList<>();
-        env.collectRngs(envRngs);
-        for (int i = 0; i < envRngs.size(); i++) a.putLongs("rng/env" + i, envRngs.get(i).state());
-        a.putLongs("rng/env_count", new long[] {envRngs.size()});
+        Checkpoints.writeEnvRngs(a, "rng/env", env);
         var obsStats = observationStatistics();
         if (obsStats != null) obsStats.writeTo(a, "obs_norm");
         sac.save(a);
         buffer.save(a);
-        try {
-            java.nio.file.Files.createDirectories(dir);
-            java.nio.file.Path latest = dir.resolve(Checkpoints.LATEST);
-            if (java.nio.file.Files.exists(latest)) {
-                java.nio.file.Files.move(latest, dir.resolve(Checkpoints.PREVIOUS),
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
-            a.write(latest);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write checkpoint in " + dir + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The latest readable checkpoint; a corrupted latest one falls back to the previous with a warning. */
-    public static org.dmerl.tensor.TensorArchive readLatestCheckpoint(java.nio.file.Path dir) {
-        java.nio.file.Path latest = dir.resolve(Checkpoints.LATEST), previous = dir.resolve(Checkpoints.PREVIOUS);
-        if (!java.nio.file.Files.exists(latest) && !java.nio.file.Files.exists(previous)) {
-            throw new IllegalArgumentException("no checkpoint in " + dir + " (nothing to resume)");
-        }
-        try {
-            return org.dmerl.tensor.TensorArchive.read(latest);
-        } catch (IllegalArgumentException e) {
-            if (!java.nio.file.Files.exists(previous)) throw e;
-            System.err.println("dmerl: warning: " + e.getMessage() + "; resuming from " + previous);
-            return org.dmerl.tensor.TensorArchive.read(previous);
-        }
+        checkpoints.write(a);
     }
 
     private void restore(org.dmerl.tensor.TensorArchive a) {
@@ -226,12 +193,7 @@ public final class OffPolicyTrainer {
         wallOffset = sc[3];
         actRng.setState(a.getLongs("rng/act"));
         learnRng.setState(a.getLongs("rng/learn"));
-        java.util.List<Rng> envRngs = new java.util.ArrayList<>();
-        env.collectRngs(envRngs);
-        if (a.getLongs("rng/env_count")[0] != envRngs.size()) {
-            throw new IllegalArgumentException("checkpoint was written for a different environment stack");
-        }
-        for (int i = 0; i < envRngs.size(); i++) envRngs.get(i).setState(a.getLongs("rng/env" + i));
+        Checkpoints.readEnvRngs(a, "rng/env", env);
         env.unwrap(org.dmerl.env.NormalizeObservation.class).ifPresent(n -> n.setStatistics(
                 org.dmerl.env.RunningMeanStd.readFrom(a, "obs_norm")));
         sac.restore(a);

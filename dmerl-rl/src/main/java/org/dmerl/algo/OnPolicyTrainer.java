@@ -4,6 +4,7 @@ import java.util.Optional;
 
 import org.dmerl.env.Env;
 import org.dmerl.env.NormalizeObservation;
+import org.dmerl.env.NormalizeReward;
 import org.dmerl.env.RecordEpisodeStatistics;
 import org.dmerl.env.RunningMeanStd;
 import org.dmerl.env.SubStepEnv;
@@ -34,8 +35,10 @@ public final class OnPolicyTrainer {
     private final TrainingListener listener;
     private final Evaluator evaluator = new Evaluator();
     private final Graph actGraph = new Graph();
-    private long envSteps, agentSteps, gradSteps;
+    private long envSteps, agentSteps, gradSteps, iteration;
     private double lastEvalMean = Double.NaN, lastEvalStd = Double.NaN;
+    private Checkpoints checkpoints;
+    private double wallOffset;
 
     public OnPolicyTrainer(Config cfg, VectorEnv envs, Env evalEnv, StochasticPolicy policy, ValueFunction value,
                            Ppo ppo, Rng rng, float gammaPerStep, float lambdaPerStep, boolean discountOnlyAtRealSteps,
@@ -53,6 +56,11 @@ public final class OnPolicyTrainer {
         this.discountOnlyAtRealSteps = discountOnlyAtRealSteps;
         this.softRewards = softRewards;
         this.listener = listener;
+    }
+
+    public OnPolicyTrainer withCheckpoints(Checkpoints c) {
+        this.checkpoints = c;
+        return this;
     }
 
     /** Agent steps per copy in one rollout. */
@@ -80,12 +88,18 @@ public final class OnPolicyTrainer {
         float[] lastValues = new float[n];
         double[][] actions = new double[n][policy.actionDim()];
         long start = System.nanoTime();
-        long nextEval = evalEvery, nextPolicy = policyEvery;
         double[][] obs = envs.reset(seed);
+        if (checkpoints != null && checkpoints.resumeFrom() != null) {
+            restore(checkpoints.resumeFrom());
+            // Episodes in flight at the checkpoint are not in it: every copy starts a new one from its restored RNG
+            // (only if there are steps left: a reset also feeds the observation statistics).
+            if (envSteps < totalSteps) obs = envs.reset();
+        }
+        long nextEval = (envSteps / evalEvery + 1) * evalEvery, nextPolicy = (envSteps / policyEvery + 1) * policyEvery;
         // rollouts may span a fractional number of real steps (K ∤ T): run until the budget is met, not a fixed count
-        for (long it = 0; envSteps < totalSteps; it++) {
+        for (; envSteps < totalSteps; iteration++) {
             if (cfg.getBool("anneal_lr")) {
-                ppo.optimizer().setLearningRate(lr0 * Math.max(1f / iterations, 1f - (float) it / iterations));
+                ppo.optimizer().setLearningRate(lr0 * Math.max(1f / iterations, 1f - (float) iteration / iterations));
             }
             for (int step = 0; step < t; step++) {
                 int row = step * n;
@@ -94,7 +108,7 @@ public final class OnPolicyTrainer {
                 agentSteps += n;
                 boolean real = sub.map(SubStepEnv::lastStepWasReal).orElse(true);
                 if (real) envSteps += n;
-                double wall = (System.nanoTime() - start) / 1e9;
+                double wall = wallOffset + (System.nanoTime() - start) / 1e9;
                 for (int i = 0; i < n; i++) {
                     int j = row + i;
                     r.rewards[j] = (float) vs.rewards()[i];
@@ -117,22 +131,81 @@ public final class OnPolicyTrainer {
             r.computeAdvantages(lastValues);
             ppo.update(r, learnRng);
             gradSteps += (long) cfg.getInt("update_epochs") * minibatches(cfg, subSteps);
-            double wall = (System.nanoTime() - start) / 1e9;
+            double wall = wallOffset + (System.nanoTime() - start) / 1e9;
             boolean last = envSteps >= totalSteps;
             if (envSteps >= nextEval || last) {
                 evaluate(wall, seed);
                 nextEval = (envSteps / evalEvery + 1) * evalEvery;
             }
             if (envSteps >= nextPolicy && !last) {
+                if (checkpoints != null) saveCheckpoint(wall);
                 listener.onPolicy(envSteps, policy, cfg, observationStatistics());
                 nextPolicy = (envSteps / policyEvery + 1) * policyEvery;
             }
             listener.onProgress(Math.min(envSteps, totalSteps), totalSteps, wall, lastEvalMean);
         }
-        double wall = (System.nanoTime() - start) / 1e9;
+        double wall = wallOffset + (System.nanoTime() - start) / 1e9;
+        if (checkpoints != null) saveCheckpoint(wall);
         listener.onPolicy(envSteps, policy, cfg, observationStatistics());
         return new TrainingResult(cfg.getString("algo"), cfg.getString("env"), seed, envSteps, agentSteps, gradSteps,
                 wall, envSteps / wall, envSteps / wall, lastEvalMean, lastEvalStd, cfg.getInt("threads"));
+    }
+
+    /**
+     * Writes the learner's whole state at a rollout boundary: networks, optimiser, counters, the learning-rate
+     * schedule's position, learner and env RNG states, and every copy's observation and reward statistics. The
+     * episodes in flight are not saved (a MuJoCo state mid-episode would need the simulator's full state), so a
+     * resumed run starts new episodes: it continues the learning exactly but is not bit-identical to a run that was
+     * never stopped, unlike an off-policy resume, which checkpoints between episodes.
+     */
+    private void saveCheckpoint(double wall) {
+        org.dmerl.tensor.TensorArchive a = new org.dmerl.tensor.TensorArchive();
+        a.putString("kind", "dmerl-onpolicy-checkpoint");
+        cfg.writeTo(a);
+        a.putLongs("counters", new long[] {envSteps, agentSteps, gradSteps, iteration + 1});
+        a.putDoubles("scalars", new double[] {lastEvalMean, lastEvalStd, wall});
+        a.putLongs("rng/act", actRng.state());
+        a.putLongs("rng/learn", learnRng.state());
+        for (int i = 0; i < envs.numEnvs(); i++) {
+            Env e = envs.env(i);
+            String copy = "/" + i;
+            Checkpoints.writeEnvRngs(a, "rng/env" + i + "/", e);
+            e.unwrap(NormalizeObservation.class).ifPresent(w -> w.statistics().writeTo(a, "obs_norm" + copy));
+            e.unwrap(NormalizeReward.class).ifPresent(w -> w.statistics().writeTo(a, "reward_norm" + copy));
+        }
+        ppo.save(a);
+        checkpoints.write(a);
+    }
+
+    private void restore(org.dmerl.tensor.TensorArchive a) {
+        if (!"dmerl-onpolicy-checkpoint".equals(a.getString("kind"))) {
+            throw new IllegalArgumentException("not an on-policy checkpoint: " + a.getString("kind"));
+        }
+        long[] c = a.getLongs("counters");
+        envSteps = c[0];
+        agentSteps = c[1];
+        gradSteps = c[2];
+        iteration = c[3];
+        double[] sc = a.getDoubles("scalars");
+        lastEvalMean = sc[0];
+        lastEvalStd = sc[1];
+        wallOffset = sc[2];
+        actRng.setState(a.getLongs("rng/act"));
+        learnRng.setState(a.getLongs("rng/learn"));
+        for (int i = 0; i < envs.numEnvs(); i++) {
+            Env e = envs.env(i);
+            Checkpoints.readEnvRngs(a, "rng/env" + i + "/", e);
+            RunningMeanStd obsStats = RunningMeanStd.readFrom(a, "obs_norm/" + i);
+            RunningMeanStd rewardStats = RunningMeanStd.readFrom(a, "reward_norm/" + i);
+            e.unwrap(NormalizeObservation.class).ifPresent(w -> w.setStatistics(required(obsStats, "obs_norm")));
+            e.unwrap(NormalizeReward.class).ifPresent(w -> w.setStatistics(required(rewardStats, "reward_norm")));
+        }
+        ppo.restore(a);
+    }
+
+    private static RunningMeanStd required(RunningMeanStd stats, String what) {
+        if (stats == null) throw new IllegalArgumentException("checkpoint holds no " + what + " statistics for this env stack");
+        return stats;
     }
 
     /** Minibatches per epoch: num_minibatches, K× on the augmented MDP with k_scaled_rollouts. */

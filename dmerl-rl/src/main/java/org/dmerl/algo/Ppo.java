@@ -61,6 +61,25 @@ public final class Ppo {
     /** Fraction of samples whose ratio left [1 − ε, 1 + ε] in the last update. */
     public double clipFraction() { return clipFraction; }
 
+    /** Policy, value function, optimiser and the last update's losses, for checkpoints. */
+    void save(org.dmerl.tensor.TensorArchive a) {
+        a.putTensors("policy", policy.stateTensors());
+        a.putTensors("value", value.net().parameters());
+        optimizer.writeTo(a, "opt");
+        a.putDoubles("last_losses", new double[] {last.criticLoss(), last.actorLoss(), last.alpha(), last.alphaLoss(),
+                last.entropy(), approxKl, clipFraction});
+    }
+
+    void restore(org.dmerl.tensor.TensorArchive a) {
+        a.readTensors("policy", policy.stateTensors());
+        a.readTensors("value", value.net().parameters());
+        optimizer.readFrom(a, "opt");
+        double[] l = a.getDoubles("last_losses");
+        last = new Losses((float) l[0], (float) l[1], (float) l[2], (float) l[3], (float) l[4]);
+        approxKl = l[5];
+        clipFraction = l[6];
+    }
+
     /** Epochs of shuffled minibatches over {@code r} (whose advantages must be computed). */
     public Losses update(Rollout r, Rng rng) {
         int n = r.size();

@@ -326,7 +326,7 @@ public final class Sac {
         a.putTensors("critic_target", criticTarget.parameters());
         a.putTensor("log_alpha", logAlpha);
         List<Adam> opts = optimizers();
-        for (int i = 0; i < opts.size(); i++) saveAdam(a, "opt" + i, opts.get(i));
+        for (int i = 0; i < opts.size(); i++) opts.get(i).writeTo(a, "opt" + i);
         a.putDoubles("last_losses", new double[] {last.criticLoss(), last.actorLoss(), last.alpha(), last.alphaLoss(), last.entropy()});
         if (fisher != null) {
             a.putLongs("fisher/updates", new long[] {fisher.updates});
@@ -336,7 +336,7 @@ public final class Sac {
             a.putTensors("trust/old", trust.old.stateTensors());
             a.putTensor("trust/log_lambda", trust.logLambda);
             a.putLongs("trust/updates", new long[] {trust.updates});
-            saveAdam(a, "trust/opt", trust.optimizer);
+            trust.optimizer.writeTo(a, "trust/opt");
         }
     }
 
@@ -346,7 +346,7 @@ public final class Sac {
         a.readTensors("critic_target", criticTarget.parameters());
         a.readTensor("log_alpha", logAlpha);
         List<Adam> opts = optimizers();
-        for (int i = 0; i < opts.size(); i++) restoreAdam(a, "opt" + i, opts.get(i));
+        for (int i = 0; i < opts.size(); i++) opts.get(i).readFrom(a, "opt" + i);
         double[] l = a.getDoubles("last_losses");
         last = new Losses((float) l[0], (float) l[1], (float) l[2], (float) l[3], (float) l[4]);
         if (fisher != null) {
@@ -361,23 +361,7 @@ public final class Sac {
             a.readTensors("trust/old", trust.old.stateTensors());
             a.readTensor("trust/log_lambda", trust.logLambda);
             trust.updates = a.getLongs("trust/updates")[0];
-            restoreAdam(a, "trust/opt", trust.optimizer);
-        }
-    }
-
-    private static void saveAdam(org.dmerl.tensor.TensorArchive a, String prefix, Adam opt) {
-        a.putLongs(prefix + "/step", new long[] {opt.stepCount()});
-        float[][] mom = opt.moments();
-        for (int j = 0; j < mom.length; j++) a.putTensor(prefix + "/m" + j, Tensor.of(1, mom[j].length, mom[j]));
-    }
-
-    private static void restoreAdam(org.dmerl.tensor.TensorArchive a, String prefix, Adam opt) {
-        opt.setStepCount(a.getLongs(prefix + "/step")[0]);
-        float[][] mom = opt.moments();
-        for (int j = 0; j < mom.length; j++) {
-            Tensor t = Tensor.zeros(1, mom[j].length);
-            a.readTensor(prefix + "/m" + j, t);
-            System.arraycopy(t.data, 0, mom[j], 0, mom[j].length);
+            trust.optimizer.readFrom(a, "trust/opt");
         }
     }
 

@@ -46,7 +46,7 @@ public final class Training {
     }
 
     /** Runs with checkpoints in {@code checkpoints.dir()} (null: none), resuming from the latest if asked. */
-    public static TrainingResult run(Config cfg, TrainingListener listener, OffPolicyTrainer.Checkpoints checkpoints) {
+    public static TrainingResult run(Config cfg, TrainingListener listener, Checkpoints checkpoints) {
         validate(cfg);
         Parallel.setThreads(cfg.getInt("threads"));
         if (Agents.isOnPolicy(cfg.getString("algo"))) return runOnPolicy(cfg, listener, checkpoints);
@@ -128,11 +128,8 @@ public final class Training {
         return diffusion ? augment(cfg, env) : env;
     }
 
-    private static TrainingResult runOnPolicy(Config cfg, TrainingListener listener, OffPolicyTrainer.Checkpoints checkpoints) {
+    private static TrainingResult runOnPolicy(Config cfg, TrainingListener listener, Checkpoints checkpoints) {
         String algo = cfg.getString("algo");
-        if (checkpoints != null && checkpoints.resumeFrom() != null) {
-            throw new IllegalArgumentException("--resume is not supported for " + algo + " yet (only off-policy runs checkpoint)");
-        }
         Rng root = new Rng(cfg.getLong("seed"));
         Rng initRng = root.split();
         boolean diffusion = algo.startsWith("diff");
@@ -151,7 +148,7 @@ public final class Training {
                     cfg.getInt("update_epochs"), OnPolicyTrainer.minibatches(cfg, k), k);
             Ppo ppo = new Ppo(policy, value, settings, cfg.getFloat("lr"));
             return new OnPolicyTrainer(cfg, envs, evalEnv, policy, value, ppo, root, gamma, lambda, onlyReal, diffusion,
-                    listener).run();
+                    listener).withCheckpoints(checkpoints).run();
         }
     }
 }

@@ -99,6 +99,24 @@ public final class Adam {
         step = value;
     }
 
+    /** Stores step count and moments under {@code prefix} (checkpoints). */
+    public void writeTo(TensorArchive a, String prefix) {
+        a.putLongs(prefix + "/step", new long[] {step});
+        float[][] mom = moments();
+        for (int j = 0; j < mom.length; j++) a.putTensor(prefix + "/m" + j, Tensor.of(1, mom[j].length, mom[j]));
+    }
+
+    /** Restores what {@link #writeTo} stored under {@code prefix}. */
+    public void readFrom(TensorArchive a, String prefix) {
+        step = a.getLongs(prefix + "/step")[0];
+        float[][] mom = moments();
+        for (int j = 0; j < mom.length; j++) {
+            Tensor t = Tensor.zeros(1, mom[j].length);
+            a.readTensor(prefix + "/m" + j, t);
+            System.arraycopy(t.data, 0, mom[j], 0, mom[j].length);
+        }
+    }
+
     /** Scales all gradients so that their global L2 norm is at most {@code maxNorm}; returns the norm before. */
     public static float clipGradNorm(List<Tensor> params, float maxNorm) {
         double sq = 0;
