@@ -393,7 +393,10 @@ public final class Gemm {
         }
         int n = n0, panelStart = (n0 / PANEL) * K * PANEL;
         int fullEnd = Math.min(n1, N / PANEL * PANEL);
-        for (; n < fullEnd; n += PANEL, panelStart += K * PANEL) panelRow(x, xOff, K, packed, panelStart, y, yOff + n);
+        // a packed panel is a K × PANEL matrix of its own: the 1×8 kernel with row stride PANEL
+        for (; n < fullEnd; n += PANEL, panelStart += K * PANEL) {
+            kernel1x8(0, 0, K, x, xOff, K, 1, packed, panelStart, PANEL, y, yOff + n, 0);
+        }
         if (n1 < N) return;
         int rest = N - n;
         if (rest == 1) {
@@ -404,29 +407,6 @@ public final class Gemm {
         } else if (rest > 1) {
             gemmRows(0, 1, rest, K, x, xOff, K, 1, W, n, N, y, yOff + n, N);
         }
-    }
-
-    private static void panelRow(float[] x, int xOff, int K, float[] P, int p, float[] y, int c) {
-        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-        for (int k = 0; k < K; k++, p += PANEL) {
-            FloatVector v = FloatVector.broadcast(S, x[xOff + k]);
-            c0 = FloatVector.fromArray(S, P, p).fma(v, c0);
-            c1 = FloatVector.fromArray(S, P, p + L).fma(v, c1);
-            c2 = FloatVector.fromArray(S, P, p + 2 * L).fma(v, c2);
-            c3 = FloatVector.fromArray(S, P, p + 3 * L).fma(v, c3);
-            c4 = FloatVector.fromArray(S, P, p + 4 * L).fma(v, c4);
-            c5 = FloatVector.fromArray(S, P, p + 5 * L).fma(v, c5);
-            c6 = FloatVector.fromArray(S, P, p + 6 * L).fma(v, c6);
-            c7 = FloatVector.fromArray(S, P, p + 7 * L).fma(v, c7);
-        }
-        FloatVector.fromArray(S, y, c).add(c0).intoArray(y, c);
-        FloatVector.fromArray(S, y, c + L).add(c1).intoArray(y, c + L);
-        FloatVector.fromArray(S, y, c + 2 * L).add(c2).intoArray(y, c + 2 * L);
-        FloatVector.fromArray(S, y, c + 3 * L).add(c3).intoArray(y, c + 3 * L);
-        FloatVector.fromArray(S, y, c + 4 * L).add(c4).intoArray(y, c + 4 * L);
-        FloatVector.fromArray(S, y, c + 5 * L).add(c5).intoArray(y, c + 5 * L);
-        FloatVector.fromArray(S, y, c + 6 * L).add(c6).intoArray(y, c + 6 * L);
-        FloatVector.fromArray(S, y, c + 7 * L).add(c7).intoArray(y, c + 7 * L);
     }
 
     /** out[cols, rows] = in[rows, cols]ᵀ, blocked for cache locality. */
