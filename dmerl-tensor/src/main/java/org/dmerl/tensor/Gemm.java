@@ -38,12 +38,33 @@ public final class Gemm {
     public static void gemm(int M, int N, int K, float[] A, int aOff, int sam, int sak,
                             float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
         if (Parallel.worthSplitting(M, N, K)) {
-            int half = (M / 2 + 3) & ~3;
-            Parallel.run(
-                    () -> gemmRows(0, half, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc),
-                    () -> gemmRows(half, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc));
+            SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
         } else {
             gemmRows(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        }
+    }
+
+    /** One calling thread's reusable halves of a split product: capturing lambdas would allocate per product. */
+    private static final ThreadLocal<Split> SPLIT = ThreadLocal.withInitial(Split::new);
+
+    private static final class Split {
+        int M, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, half;
+        float[] A, B, C;
+        final Runnable upper = () -> gemmRows(0, half, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        final Runnable lower = () -> gemmRows(half, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+
+        void run(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff, int ldb,
+                 float[] C, int cOff, int ldc) {
+            this.M = M; this.N = N; this.K = K;
+            this.A = A; this.aOff = aOff; this.sam = sam; this.sak = sak;
+            this.B = B; this.bOff = bOff; this.ldb = ldb;
+            this.C = C; this.cOff = cOff; this.ldc = ldc;
+            half = (M / 2 + 3) & ~3;
+            try {
+                Parallel.run(upper, lower);
+            } finally {
+                this.A = this.B = this.C = null;   // do not keep a finished product's arrays alive
+            }
         }
     }
 
