@@ -145,6 +145,44 @@ class SacTest {
         for (Tensor t : tp) assertFalse(t.requiresGrad(), t.name());
     }
 
+    /**
+     * The steady-state update reuses its graph's buffers: once compiled it allocates a few KB per update (boxed vector
+     * temporaries the JIT does not remove in every kernel; 3.2 KB at the HalfCheetah shape), never a tensor buffer (a
+     * single [64, 64] activation is 16 KB). Rounds repeat until the JIT has compiled the path; at one and two threads.
+     */
+    @Test
+    void steadyStateUpdateAllocatesNoTensorBuffers() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().threadId();
+        for (int t = 1; t <= 2; t++) {
+            org.dmerl.tensor.Parallel.setThreads(t);
+            try {
+                Rng rng = new Rng(11);
+                int obsDim = 17, actDim = 6, batch = 64;
+                var actor = new TanhGaussianPolicy(obsDim, actDim, new int[] {64, 64}, Activation.RELU, -5f, 2f, rng);
+                var critic = new TwinCritic("c", obsDim, actDim, new int[] {64, 64}, Activation.RELU, rng);
+                var target = new TwinCritic("t", obsDim, actDim, new int[] {64, 64}, Activation.RELU, rng);
+                Sac sac = new Sac(actor, critic, target, batch, 3e-4f, 1e-3f, 1e-3f, 0.2f, true, -actDim, 1f, 0.005f);
+                ReplayBuffer buffer = new ReplayBuffer(1024, obsDim, actDim, batch);
+                float[] s = new float[obsDim], a = new float[actDim];
+                for (int i = 0; i < 1024; i++) {
+                    for (int j = 0; j < obsDim; j++) s[j] = (float) rng.gaussian();
+                    for (int j = 0; j < actDim; j++) a[j] = (float) rng.uniform(-1, 1);
+                    buffer.add(s, a, rng.gaussian(), s, 0.99f);
+                }
+                long best = Long.MAX_VALUE;
+                for (int round = 0; round < 30 && best > 8 * 1024; round++) {
+                    long before = threads.getThreadAllocatedBytes(id);
+                    for (int i = 0; i < 50; i++) sac.update(buffer.sample(rng), rng);
+                    best = Math.min(best, (threads.getThreadAllocatedBytes(id) - before) / 50);
+                }
+                assertTrue(best <= 8 * 1024, "bytes per warm update at " + t + " thread(s): " + best);
+            } finally {
+                org.dmerl.tensor.Parallel.setThreads(1);
+            }
+        }
+    }
+
     private static Sac smallSac(Rng rng, TanhGaussianPolicy actor, float actorLr) {
         var critic = new TwinCritic("c", 3, 1, new int[] {16}, Activation.RELU, rng);
         var target = new TwinCritic("t", 3, 1, new int[] {16}, Activation.RELU, rng);
