@@ -61,6 +61,22 @@ public final class Ppo {
     /** Fraction of samples whose ratio left [1 − ε, 1 + ε] in the last update. */
     public double clipFraction() { return clipFraction; }
 
+    /**
+     * A categorical value's targets HLGauss(R) depend only on the rollout's returns: built once per update instead of
+     * once per epoch (the same values; {@link #loss} called on its own builds them itself).
+     */
+    private void cacheTargets(Rollout r) {
+        if (!(value instanceof ValueFunction.Categorical categorical)) return;
+        HlGauss support = categorical.support();
+        int n = r.size(), bins = support.bins();
+        if (rolloutTargets == null || rolloutTargets.length != n * bins) rolloutTargets = new float[n * bins];
+        for (int j = 0; j < n; j++) support.targetDistribution(r.returns[j], rolloutTargets, j * bins);
+        targetsOf = r;
+    }
+
+    private float[] rolloutTargets;
+    private Rollout targetsOf;
+
     /** Policy, value function, optimiser and the last update's losses, for checkpoints. */
     void save(org.dmerl.tensor.TensorArchive a) {
         a.putTensors("policy", policy.stateTensors());
@@ -83,6 +99,7 @@ public final class Ppo {
     /** Epochs of shuffled minibatches over {@code r} (whose advantages must be computed). */
     public Losses update(Rollout r, Rng rng) {
         int n = r.size();
+        cacheTargets(r);
         int mb = n / s.minibatches();
         int[] perm = new int[n];
         for (int i = 0; i < n; i++) perm[i] = i;
@@ -112,6 +129,7 @@ public final class Ppo {
                 count++;
             }
         }
+        targetsOf = null;
         approxKl = kl / count;
         clipFraction = clipped / count;
         last = new Losses((float) (vf / count), (float) (pg / count), s.entropyCoef(), (float) approxKl,
@@ -196,8 +214,11 @@ public final class Ppo {
             HlGauss support = categorical.support();
             int bins = support.bins();
             float[] targets = new float[m * bins];
+            boolean cached = r == targetsOf && rolloutTargets != null;
             for (int b = 0; b < m; b++) {
-                support.targetDistribution(r.returns[idx[from + b]], targets, b * bins);
+                int j = idx[from + b];
+                if (cached) System.arraycopy(rolloutTargets, j * bins, targets, b * bins, bins);
+                else support.targetDistribution(r.returns[j], targets, b * bins);
                 mask[b] = 1f;
             }
             if (frozen != null) mask = frozen.valueMask();
