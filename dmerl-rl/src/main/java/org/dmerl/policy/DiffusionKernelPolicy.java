@@ -50,12 +50,9 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     private final Tensor shiftNext;
     private final Rng evalRng;
     private Sampler evalSampler;
-    private final Graph embeddingGraph = new Graph();
-    private final float[][] embeddingCache;
-    private final Tensor[] embeddingParams;
-    private final long[] embeddingVersions = {-1, -1, -1, -1, -1};
-    private final float[][] etaCache;
-    private final long[] etaVersions = {-1, -1};
+    private final Graph cacheGraph = new Graph();
+    /** Batch-1 acting reads the time embedding and η of step k from these instead of recomputing them. */
+    private final StepRows embeddingRows, etaRows;
     private final float[] rowInput, rowOutput;
 
     public DiffusionKernelPolicy(int stateDim, int actDim, Settings settings, Rng rng) {
@@ -85,9 +82,18 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         for (int k = 0; k < steps; k++) shiftNext.set(k, Math.min(k + 1, steps - 1), 1f);
         evalRng = rng.split();
         evalSampler = settings.evalSampler();
-        embeddingCache = new float[steps][];
-        embeddingParams = new Tensor[] {fourierPhase, timeIn.weight, timeIn.bias, timeOut.weight, timeOut.bias};
-        etaCache = new float[steps][];
+        embeddingRows = new StepRows(new Tensor[] {fourierPhase, timeIn.weight, timeIn.bias, timeOut.weight, timeOut.bias},
+                k -> {
+                    Tensor kt = cacheGraph.input(1, 1);
+                    kt.data[0] = k;
+                    return embed(cacheGraph, kt);
+                });
+        etaRows = new StepRows(new Tensor[] {dtParam, frictionParam}, k -> {
+            Tensor oneHot = cacheGraph.input(1, steps);
+            java.util.Arrays.fill(oneHot.data, 0, steps, 0f);   // graph inputs come from a reused arena
+            oneHot.data[k] = 1f;
+            return eta(cacheGraph, oneHot);
+        });
         rowInput = new float[denoiser.in()];
         rowOutput = new float[actDim];
     }
@@ -152,37 +158,54 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         if (!g.gradEnabled() && oneHot.rows() == 1) {
             Tensor out = g.input(oneHot.rows(), settings.timeEmbedding());
             for (int r = 0; r < oneHot.rows(); r++) {
-                float[] row = cachedEmbedding(stepIndex(oneHot, r));
+                float[] row = embeddingRows.get(stepIndex(oneHot.data, r * steps));
                 System.arraycopy(row, 0, out.data, r * row.length, row.length);
             }
             return out;
         }
         Tensor k = g.input(oneHot.rows(), 1);
-        for (int r = 0; r < oneHot.rows(); r++) k.data[r] = stepIndex(oneHot, r);
+        for (int r = 0; r < oneHot.rows(); r++) k.data[r] = stepIndex(oneHot.data, r * steps);
         return embed(g, k);
     }
 
-    private int stepIndex(Tensor oneHot, int row) {
+    /** The step k of the one-hot block {@code data[offset .. offset + K)}. */
+    private int stepIndex(float[] data, int offset) {
         int idx = 0;
-        for (int j = 0; j < steps; j++) if (oneHot.get(row, j) > 0.5f) idx = j;
+        for (int j = 0; j < steps; j++) if (data[offset + j] > 0.5f) idx = j;
         return idx;
     }
 
-    private float[] cachedEmbedding(int k) {
-        boolean stale = false;
-        for (int i = 0; i < embeddingParams.length; i++) {
-            stale |= embeddingParams[i].version() != embeddingVersions[i];
-            embeddingVersions[i] = embeddingParams[i].version();
+    /**
+     * One row per diffusion step k, computed by the graph path's batch-1 pass on first use, so cached and fresh values
+     * agree bit for bit, and dropped when one of the parameters it was computed from changes version.
+     */
+    private final class StepRows {
+        private final Tensor[] params;
+        private final long[] versions;
+        private final java.util.function.IntFunction<Tensor> compute;
+        private final float[][] rows = new float[steps][];
+
+        StepRows(Tensor[] params, java.util.function.IntFunction<Tensor> compute) {
+            this.params = params;
+            this.versions = new long[params.length];
+            java.util.Arrays.fill(versions, -1);
+            this.compute = compute;
         }
-        if (stale) java.util.Arrays.fill(embeddingCache, null);
-        if (embeddingCache[k] == null) {
-            embeddingGraph.reset();
-            embeddingGraph.setGradEnabled(false);
-            Tensor kt = embeddingGraph.input(1, 1);
-            kt.data[0] = k;
-            embeddingCache[k] = embed(embeddingGraph, kt).toArray();
+
+        float[] get(int k) {
+            boolean stale = false;
+            for (int i = 0; i < params.length; i++) {
+                stale |= params[i].version() != versions[i];
+                versions[i] = params[i].version();
+            }
+            if (stale) java.util.Arrays.fill(rows, null);
+            if (rows[k] == null) {
+                cacheGraph.reset();
+                cacheGraph.setGradEnabled(false);
+                rows[k] = compute.apply(k).toArray();
+            }
+            return rows[k];
         }
-        return embeddingCache[k];
     }
 
     private Tensor embed(Graph g, Tensor k) {
@@ -223,14 +246,13 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
      */
     private Tensor rowStep(Graph g, Tensor obs, boolean odeHalfControl, Tensor noise) {
         float[] o = obs.data, in = rowInput, f = rowOutput;
-        int k = 0;
-        for (int j = 0; j < steps; j++) if (o[stateDim + actDim + j] > 0.5f) k = j;
+        int k = stepIndex(o, stateDim + actDim);
         System.arraycopy(o, stateDim, in, 0, actDim);
         System.arraycopy(o, 0, in, actDim, stateDim);
-        float[] temb = cachedEmbedding(k);
+        float[] temb = embeddingRows.get(k);
         System.arraycopy(temb, 0, in, actDim + stateDim, temb.length);
         denoiser.forwardRow(in, f);
-        float[] eta = cachedEta(k);
+        float[] eta = etaRows.get(k);
         Tensor out = g.input(1, actDim);
         for (int i = 0; i < actDim; i++) {
             float fi = Math.max(-1e4f, Math.min(1e4f, f[i]));
@@ -240,24 +262,6 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
             out.data[i] = noise == null ? mean : mean + (float) Math.sqrt(eta[i] * 2f) * noise.data[i];
         }
         return out;
-    }
-
-    /** η for step k, computed by the graph path once per change of Δt or friction. */
-    private float[] cachedEta(int k) {
-        if (dtParam.version() != etaVersions[0] || frictionParam.version() != etaVersions[1]) {
-            java.util.Arrays.fill(etaCache, null);
-            etaVersions[0] = dtParam.version();
-            etaVersions[1] = frictionParam.version();
-        }
-        if (etaCache[k] == null) {
-            embeddingGraph.reset();
-            embeddingGraph.setGradEnabled(false);
-            Tensor oneHot = embeddingGraph.input(1, steps);
-            java.util.Arrays.fill(oneHot.data, 0, steps, 0f);   // graph inputs come from a reused arena
-            oneHot.data[k] = 1f;
-            etaCache[k] = eta(embeddingGraph, oneHot).toArray();
-        }
-        return etaCache[k];
     }
 
     /** log p(x_k | x_{k+1}) under the reference kernel. */

@@ -50,8 +50,8 @@ public final class Gemm {
     private static final class Split {
         int M, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, half;
         float[] A, B, C;
-        final Runnable upper = () -> gemmRows(0, half, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-        final Runnable lower = () -> gemmRows(half, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        final Runnable firstRows = () -> gemmRows(0, half, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        final Runnable restRows = () -> gemmRows(half, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
 
         void run(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff, int ldb,
                  float[] C, int cOff, int ldc) {
@@ -61,7 +61,7 @@ public final class Gemm {
             this.C = C; this.cOff = cOff; this.ldc = ldc;
             half = (M / 2 + 3) & ~3;
             try {
-                Parallel.run(upper, lower);
+                Parallel.run(firstRows, restRows);
             } finally {
                 this.A = this.B = this.C = null;   // do not keep a finished product's arrays alive
             }
