@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.dmerl.env.Env;
+import org.dmerl.env.RunningMeanStd;
 import org.dmerl.tensor.Rng;
 import org.dmerl.tensor.TensorArchive;
 
@@ -69,5 +70,12 @@ public record Checkpoints(Path dir, TensorArchive resumeFrom) {
             throw new IllegalArgumentException("checkpoint was written for a different environment stack");
         }
         for (int i = 0; i < rngs.size(); i++) rngs.get(i).setState(a.getLongs(prefix + i));
+    }
+
+    /** The normalisation statistics stored under {@code prefix}; a clear error if the checkpoint holds none. */
+    public static RunningMeanStd readStatistics(TensorArchive a, String prefix) {
+        RunningMeanStd stats = RunningMeanStd.readFrom(a, prefix);
+        if (stats == null) throw new IllegalArgumentException("checkpoint holds no " + prefix + " statistics for this env stack");
+        return stats;
     }
 }

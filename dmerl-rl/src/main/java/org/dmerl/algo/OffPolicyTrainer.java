@@ -195,7 +195,7 @@ public final class OffPolicyTrainer {
         learnRng.setState(a.getLongs("rng/learn"));
         Checkpoints.readEnvRngs(a, "rng/env", env);
         env.unwrap(org.dmerl.env.NormalizeObservation.class).ifPresent(n -> n.setStatistics(
-                org.dmerl.env.RunningMeanStd.readFrom(a, "obs_norm")));
+                Checkpoints.readStatistics(a, "obs_norm")));
         sac.restore(a);
         buffer.restore(a);
     }

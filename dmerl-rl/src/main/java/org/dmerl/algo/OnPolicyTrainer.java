@@ -169,7 +169,7 @@ public final class OnPolicyTrainer {
         for (int i = 0; i < envs.numEnvs(); i++) {
             Env e = envs.env(i);
             String copy = "/" + i;
-            Checkpoints.writeEnvRngs(a, "rng/env" + i + "/", e);
+            Checkpoints.writeEnvRngs(a, "rng/env" + copy + "/", e);
             e.unwrap(NormalizeObservation.class).ifPresent(w -> w.statistics().writeTo(a, "obs_norm" + copy));
             e.unwrap(NormalizeReward.class).ifPresent(w -> w.statistics().writeTo(a, "reward_norm" + copy));
         }
@@ -194,18 +194,12 @@ public final class OnPolicyTrainer {
         learnRng.setState(a.getLongs("rng/learn"));
         for (int i = 0; i < envs.numEnvs(); i++) {
             Env e = envs.env(i);
-            Checkpoints.readEnvRngs(a, "rng/env" + i + "/", e);
-            RunningMeanStd obsStats = RunningMeanStd.readFrom(a, "obs_norm/" + i);
-            RunningMeanStd rewardStats = RunningMeanStd.readFrom(a, "reward_norm/" + i);
-            e.unwrap(NormalizeObservation.class).ifPresent(w -> w.setStatistics(required(obsStats, "obs_norm")));
-            e.unwrap(NormalizeReward.class).ifPresent(w -> w.setStatistics(required(rewardStats, "reward_norm")));
+            String copy = "/" + i;
+            Checkpoints.readEnvRngs(a, "rng/env" + copy + "/", e);
+            e.unwrap(NormalizeObservation.class).ifPresent(w -> w.setStatistics(Checkpoints.readStatistics(a, "obs_norm" + copy)));
+            e.unwrap(NormalizeReward.class).ifPresent(w -> w.setStatistics(Checkpoints.readStatistics(a, "reward_norm" + copy)));
         }
         ppo.restore(a);
-    }
-
-    private static RunningMeanStd required(RunningMeanStd stats, String what) {
-        if (stats == null) throw new IllegalArgumentException("checkpoint holds no " + what + " statistics for this env stack");
-        return stats;
     }
 
     /** Minibatches per epoch: num_minibatches, K× on the augmented MDP with k_scaled_rollouts. */
