@@ -7,9 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Single-precision matrix products with the Vector API: {@code C[m,n] += Σ_k A[m·sam + k·sak] · B[k·ldb + n]}.
  *
- * <p>The A strides let one kernel compute both X·W (sam = in, sak = 1) and Xᵀ·dY (sam = 1, sak = in). The main kernel
- * holds a 4-row × 4-vector block of C in 16 registers and streams rows of B; that shape reached about 100 GFLOP/s on
- * AVX-512 (see shared/spec/nn-backend.md §3.1). Large products can be split over a second thread ({@link Parallel}).
+ * <p>The A strides let one call compute both X·W (sam = in, sak = 1) and Xᵀ·dY (sam = 1, sak = in). On AVX-512 the
+ * main kernel holds a 4-row × 4-vector block of C in 16 registers and streams rows of B in place; that shape reached
+ * about 100 GFLOP/s there (see shared/spec/nn-backend.md §3.1). On AVX2 a 6-row × 2-vector block reads a contiguous
+ * copy of B's column panel ({@link #panelled}). Large products can be split over a second thread ({@link Parallel}).
  */
 public final class Gemm {
 
@@ -94,10 +95,11 @@ public final class Gemm {
                 for (; m + 4 <= m1; m += 4) kernel4x4(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
                 for (; m < m1; m++) kernel1x4(m, n, K, A, aOff, sak, sam, B, bOff, ldb, C, cOff, ldc);
             }
+        } else if (m1 - m0 >= PANEL_MIN_ROWS) {
+            n = panelled(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
         } else {
             for (; n + 2 * L <= N; n += 2 * L) {
                 int m = m0;
-                for (; m + 6 <= m1; m += 6) kernel6x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
                 for (; m + 3 <= m1; m += 3) kernel3x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
                 for (; m < m1; m++) kernel1x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
             }
@@ -173,29 +175,91 @@ public final class Gemm {
         FloatVector.fromArray(S, C, c + 3 * L).add(c3).intoArray(C, c + 3 * L);
     }
 
-    private static void kernel6x2(int m, int n, int K, float[] A, int aOff, int sam, int sak,
-                                  float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+    /**
+     * Below this many rows a product keeps reading B in place: copying a panel costs K·2L moves, repaid over the rows'
+     * 6-row slivers.
+     */
+    static final int PANEL_MIN_ROWS = 12;
+
+    /** One thread's copies of B's column panel and, where A's rows are strided, of A's rows. */
+    private static final class Scratch {
+        float[] panel = new float[0];
+        float[] rows = new float[0];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * AVX2 path for rows [m0, m1): each 2L-column panel of B is copied to a contiguous K×2L block, and A is read as
+     * rows with unit stride (copied first when sak ≠ 1). With every index then a constant multiple of k, C2 drops the
+     * bounds checks from the inner loop and keeps all twelve accumulators in registers; reading B in place with a
+     * variable row stride left a check per load and spilled loop variables (measured 60–66 vs 83–88 GFLOP/s on a
+     * 256³ product). Returns the first column it did not cover.
+     */
+    private static int panelled(int m0, int m1, int N, int K, float[] A, int aOff, int sam, int sak,
+                                float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+        Scratch scratch = SCRATCH.get();
+        int mFull = m0 + (m1 - m0) / 6 * 6;
+        float[] rows = A;
+        int rowsOff = aOff + m0 * sam, lda = sam;
+        if (sak != 1) {
+            int size = (mFull - m0) * K;
+            if (scratch.rows.length < size) scratch.rows = new float[size];
+            rows = scratch.rows;
+            rowsOff = 0;
+            lda = K;
+            copyRows(m0, mFull, K, A, aOff, sam, sak, rows);
+        }
+        if (scratch.panel.length < 2 * L * K) scratch.panel = new float[2 * L * K];
+        float[] panel = scratch.panel;
+        int n = 0;
+        for (; n + 2 * L <= N; n += 2 * L) {
+            // two vector moves per row: System.arraycopy's stub call cost more than the copy (7% of a SAC update)
+            for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
+                FloatVector.fromArray(S, B, src).intoArray(panel, 2 * L * k);
+                FloatVector.fromArray(S, B, src + L).intoArray(panel, 2 * L * k + L);
+            }
+            int m = m0;
+            for (; m < mFull; m += 6) kernel6x2(K, rows, rowsOff + (m - m0) * lda, lda, panel, C, cOff + m * ldc + n, ldc);
+            for (; m + 3 <= m1; m += 3) kernel3x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            for (; m < m1; m++) kernel1x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        }
+        return n;
+    }
+
+    /** rows[(m − m0)·K + k] = A[aOff + m·sam + k·sak], in blocks of k so that the strided reads stay in L1. */
+    private static void copyRows(int m0, int m1, int K, float[] A, int aOff, int sam, int sak, float[] rows) {
+        final int block = 16;
+        for (int k0 = 0; k0 < K; k0 += block) {
+            int k1 = Math.min(K, k0 + block);
+            for (int m = m0; m < m1; m++) {
+                int src = aOff + m * sam + k0 * sak, dst = (m - m0) * K + k0;
+                for (int k = k0; k < k1; k++, src += sak) rows[dst++] = A[src];
+            }
+        }
+    }
+
+    /** C[6 rows, 2L columns] += A rows a0, a0 + lda, … (unit stride in k) · panel (K × 2L, contiguous). */
+    private static void kernel6x2(int K, float[] A, int a0, int lda, float[] panel, float[] C, int c, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        int ia = aOff + m * sam;
-        int bb = bOff + n;
-        for (int k = 0; k < K; k++, ia += sak, bb += ldb) {
-            FloatVector b0 = FloatVector.fromArray(S, B, bb);
-            FloatVector b1 = FloatVector.fromArray(S, B, bb + L);
-            FloatVector x = FloatVector.broadcast(S, A[ia]);
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        for (int k = 0; k < K; k++) {
+            FloatVector b0 = FloatVector.fromArray(S, panel, 2 * L * k);
+            FloatVector b1 = FloatVector.fromArray(S, panel, 2 * L * k + L);
+            FloatVector x = FloatVector.broadcast(S, A[a0 + k]);
             c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(S, A[ia + sam]);
+            x = FloatVector.broadcast(S, A[a1 + k]);
             c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(S, A[ia + 2 * sam]);
+            x = FloatVector.broadcast(S, A[a2 + k]);
             c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(S, A[ia + 3 * sam]);
+            x = FloatVector.broadcast(S, A[a3 + k]);
             c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(S, A[ia + 4 * sam]);
+            x = FloatVector.broadcast(S, A[a4 + k]);
             c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(S, A[ia + 5 * sam]);
+            x = FloatVector.broadcast(S, A[a5 + k]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
-        int c = cOff + m * ldc + n;
         FloatVector.fromArray(S, C, c).add(c00).intoArray(C, c);
         FloatVector.fromArray(S, C, c + L).add(c01).intoArray(C, c + L);
         c += ldc;
@@ -414,10 +478,7 @@ public final class Gemm {
         }
         int n = n0, panelStart = (n0 / PANEL) * K * PANEL;
         int fullEnd = Math.min(n1, N / PANEL * PANEL);
-        // a packed panel is a K × PANEL matrix of its own: the 1×8 kernel with row stride PANEL
-        for (; n < fullEnd; n += PANEL, panelStart += K * PANEL) {
-            kernel1x8(0, 0, K, x, xOff, K, 1, packed, panelStart, PANEL, y, yOff + n, 0);
-        }
+        for (; n < fullEnd; n += PANEL, panelStart += K * PANEL) panelTimesRow(K, x, xOff, packed, panelStart, y, yOff + n);
         if (n1 < N) return;
         int rest = N - n;
         if (rest == 1) {
@@ -428,6 +489,35 @@ public final class Gemm {
         } else if (rest > 1) {
             gemmRows(0, 1, rest, K, x, xOff, K, 1, W, n, N, y, yOff + n, N);
         }
+    }
+
+    /**
+     * y[0, PANEL) += x · panel, summed as {@link #kernel1x8} sums. Its own loop because every index is then a constant
+     * multiple of k, so C2 drops the per-load bounds checks that the kernel's variable row stride keeps (measured 63
+     * vs 70 µs for the 16 products of two 256×256 layers over 8 steps).
+     */
+    private static void panelTimesRow(int K, float[] x, int xOff, float[] packed, int p0, float[] y, int c) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int k = 0; k < K; k++) {
+            int bb = p0 + PANEL * k;
+            FloatVector xk = FloatVector.broadcast(S, x[xOff + k]);
+            c0 = FloatVector.fromArray(S, packed, bb).fma(xk, c0);
+            c1 = FloatVector.fromArray(S, packed, bb + L).fma(xk, c1);
+            c2 = FloatVector.fromArray(S, packed, bb + 2 * L).fma(xk, c2);
+            c3 = FloatVector.fromArray(S, packed, bb + 3 * L).fma(xk, c3);
+            c4 = FloatVector.fromArray(S, packed, bb + 4 * L).fma(xk, c4);
+            c5 = FloatVector.fromArray(S, packed, bb + 5 * L).fma(xk, c5);
+            c6 = FloatVector.fromArray(S, packed, bb + 6 * L).fma(xk, c6);
+            c7 = FloatVector.fromArray(S, packed, bb + 7 * L).fma(xk, c7);
+        }
+        FloatVector.fromArray(S, y, c).add(c0).intoArray(y, c);
+        FloatVector.fromArray(S, y, c + L).add(c1).intoArray(y, c + L);
+        FloatVector.fromArray(S, y, c + 2 * L).add(c2).intoArray(y, c + 2 * L);
+        FloatVector.fromArray(S, y, c + 3 * L).add(c3).intoArray(y, c + 3 * L);
+        FloatVector.fromArray(S, y, c + 4 * L).add(c4).intoArray(y, c + 4 * L);
+        FloatVector.fromArray(S, y, c + 5 * L).add(c5).intoArray(y, c + 5 * L);
+        FloatVector.fromArray(S, y, c + 6 * L).add(c6).intoArray(y, c + 6 * L);
+        FloatVector.fromArray(S, y, c + 7 * L).add(c7).intoArray(y, c + 7 * L);
     }
 
     /** out[cols, rows] = in[rows, cols]ᵀ, blocked for cache locality. */
