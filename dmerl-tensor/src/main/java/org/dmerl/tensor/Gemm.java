@@ -96,7 +96,8 @@ public final class Gemm {
                 for (; m < m1; m++) kernel1x4(m, n, K, A, aOff, sak, sam, B, bOff, ldb, C, cOff, ldc);
             }
         } else if (m1 - m0 >= PANEL_MIN_ROWS) {
-            n = panelled(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            panelled(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            return;
         } else {
             for (; n + 2 * L <= N; n += 2 * L) {
                 int m = m0;
@@ -185,6 +186,7 @@ public final class Gemm {
     private static final class Scratch {
         float[] panel = new float[0];
         float[] rows = new float[0];
+        final float[] block = new float[6 * 2 * L];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -194,9 +196,9 @@ public final class Gemm {
      * rows with unit stride (copied first when sak ≠ 1). With every index then a constant multiple of k, C2 drops the
      * bounds checks from the inner loop and keeps all twelve accumulators in registers; reading B in place with a
      * variable row stride left a check per load and spilled loop variables (measured 60–66 vs 83–88 GFLOP/s on a
-     * 256³ product). Returns the first column it did not cover.
+     * 256³ product).
      */
-    private static int panelled(int m0, int m1, int N, int K, float[] A, int aOff, int sam, int sak,
+    private static void panelled(int m0, int m1, int N, int K, float[] A, int aOff, int sam, int sak,
                                 float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
         Scratch scratch = SCRATCH.get();
         int mFull = m0 + (m1 - m0) / 6 * 6;
@@ -224,7 +226,31 @@ public final class Gemm {
             for (; m + 3 <= m1; m += 3) kernel3x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
             for (; m < m1; m++) kernel1x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
         }
-        return n;
+        if (n == N) return;
+        // The last t < 2L columns: a zero-padded panel through the same kernel into a 6 × 2L block, of which the first
+        // t columns are added to C. Masked loads per k cost about as much as the full 6×2 kernel (5% of a SAC update).
+        int t = N - n;
+        for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
+            FloatVector.fromArray(S, B, src, TAIL_MASKS[Math.min(L, t)]).intoArray(panel, 2 * L * k);
+            FloatVector upper = t > L ? FloatVector.fromArray(S, B, src + L, TAIL_MASKS[t - L]) : FloatVector.zero(S);
+            upper.intoArray(panel, 2 * L * k + L);
+        }
+        float[] block = scratch.block;
+        int m = m0;
+        for (; m < mFull; m += 6) {
+            java.util.Arrays.fill(block, 0f);
+            kernel6x2(K, rows, rowsOff + (m - m0) * lda, lda, panel, block, 0, 2 * L);
+            for (int r = 0; r < 6; r++) {
+                int c = cOff + (m + r) * ldc + n;
+                for (int j = 0; j < t; j++) C[c + j] += block[r * 2 * L + j];
+            }
+        }
+        for (; n < N; n += L) {
+            VectorMask<Float> mask = TAIL_MASKS[Math.min(L, N - n)];
+            int mm = m;
+            for (; mm + 4 <= m1; mm += 4) kernel4x1(mm, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc, mask);
+            for (; mm < m1; mm++) kernel1x1(mm, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc, mask);
+        }
     }
 
     /** rows[(m − m0)·K + k] = A[aOff + m·sam + k·sak], in blocks of k so that the strided reads stay in L1. */
