@@ -1,5 +1,6 @@
 package org.dmerl.tensor;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -34,11 +35,37 @@ public final class Parallel {
      * task objects where this runs per step: a capturing lambda allocates.
      */
     public static void run(Runnable first, Runnable second) {
-        Worker w = worker();
-        w.submit(first);
-        second.run();
-        w.await();
+        // One worker serves one caller at a time. A second learner thread in the same JVM, or a task already running on
+        // the worker, runs both halves itself: each half computes the same rows either way, so results do not change.
+        if (!BUSY.compareAndSet(false, true)) {
+            first.run();
+            second.run();
+            return;
+        }
+        try {
+            Worker w = worker();
+            w.submit(first);
+            Throwable failure = null;
+            try {
+                second.run();
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            }
+            // wait for the worker even when our half failed: it must not still be writing when the caller moves on
+            try {
+                w.await();
+            } catch (RuntimeException | Error e) {
+                if (failure == null) failure = e;
+                else failure.addSuppressed(e);
+            }
+            if (failure instanceof RuntimeException e) throw e;
+            if (failure instanceof Error e) throw e;
+        } finally {
+            BUSY.set(false);
+        }
     }
+
+    private static final AtomicBoolean BUSY = new AtomicBoolean();
 
     private static synchronized Worker worker() {
         if (worker == null) {
@@ -51,7 +78,7 @@ public final class Parallel {
     private static final class Worker extends Thread {
         private volatile Runnable task;
         private volatile boolean done;
-        private volatile RuntimeException failure;
+        private volatile Throwable failure;
 
         Worker() {
             super("dmerl-gemm-worker");
@@ -70,7 +97,9 @@ public final class Parallel {
             while (!done) {
                 if (++spins > 1000) Thread.onSpinWait();
             }
-            if (failure != null) throw failure;
+            Throwable f = failure;
+            if (f instanceof RuntimeException e) throw e;
+            if (f instanceof Error e) throw e;
         }
 
         @Override
@@ -85,8 +114,8 @@ public final class Parallel {
                 task = null;
                 try {
                     r.run();
-                } catch (RuntimeException e) {
-                    failure = e;
+                } catch (RuntimeException | Error e) {
+                    failure = e;   // an Error too: a dead worker would leave the caller spinning forever
                 }
                 done = true;
             }
