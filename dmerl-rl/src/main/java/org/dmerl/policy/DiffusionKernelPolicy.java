@@ -2,6 +2,7 @@ package org.dmerl.policy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 import org.dmerl.nn.Activation;
 import org.dmerl.nn.Linear;
@@ -32,9 +33,27 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
      */
     public enum Sampler { ODE, SDE, MEAN }
 
+    /**
+     * @param etaMax upper bound on every η = Δt/γ_f (η is clipped; 0 leaves η as the spec has it). With Δt and friction
+     *               learned, DiffSAC on Pendulum drove η from 0.14–0.5 to 4–10 (friction fell to ≈ 0.03), and one seed's
+     *               log ratios then blew up (docs/results.md)
+     */
     public record Settings(int steps, double sigma0, double dt, DiffusionSchedule schedule, double dtMin,
                            double friction, boolean learnDt, boolean learnFriction, BackwardKernel backward,
-                           Sampler evalSampler, int[] hidden, int timeEmbedding) {}
+                           Sampler evalSampler, int[] hidden, int timeEmbedding, double etaMax) {
+
+        public Settings {
+            if (!(etaMax >= 0)) throw new IllegalArgumentException("eta_max must be ≥ 0 (0: no bound), got " + etaMax);
+        }
+
+        /** Without a bound on η. */
+        public Settings(int steps, double sigma0, double dt, DiffusionSchedule schedule, double dtMin, double friction,
+                        boolean learnDt, boolean learnFriction, BackwardKernel backward, Sampler evalSampler,
+                        int[] hidden, int timeEmbedding) {
+            this(steps, sigma0, dt, schedule, dtMin, friction, learnDt, learnFriction, backward, evalSampler, hidden,
+                    timeEmbedding, 0.0);
+        }
+    }
 
     private static final float HALF_LOG_2PI = (float) (0.5 * Math.log(2 * Math.PI));
     private static final int FOURIER = 32;
@@ -146,7 +165,8 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     /** η = Δt_k / γ_f per row and dimension: [B, d]. */
     private Tensor eta(Graph g, Tensor oneHot) {
         Tensor dt = g.matmul(oneHot, g.softplus(dtParam));
-        return g.div(dt, g.softplus(frictionParam));
+        Tensor eta = g.div(dt, g.softplus(frictionParam));
+        return settings.etaMax() > 0 ? g.clamp(eta, 0f, (float) settings.etaMax()) : eta;
     }
 
     /**
@@ -339,6 +359,15 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     public double[] stepSizes() {
         double[] out = new double[steps];
         for (int k = 0; k < steps; k++) out[k] = Math.log1p(Math.exp(dtParam.data[k]));
+        return out;
+    }
+
+    /** η at step k per action dimension (the kernel's variance is 2η), as the kernel currently uses it. */
+    public double[] stepEta(int k) {
+        Objects.checkIndex(k, steps);
+        float[] eta = etaRows.get(k);
+        double[] out = new double[actDim];
+        for (int i = 0; i < actDim; i++) out[i] = eta[i];
         return out;
     }
 
