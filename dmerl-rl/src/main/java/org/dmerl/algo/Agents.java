@@ -76,7 +76,7 @@ public final class Agents {
                 DiffusionKernelPolicy.BackwardKernel.valueOf(cfg.getString("backward_kernel").toUpperCase(java.util.Locale.ROOT)
 ),
                 DiffusionKernelPolicy.Sampler.valueOf(cfg.getString("eval_sampler").toUpperCase(java.util.Locale.ROOT)),
-                cfg.getInts("denoiser_hidden"), cfg.getInt("time_embedding"), cfg.getDouble("eta_max"));
+                cfg.getInts("denoiser_hidden"), cfg.getInt("time_embedding"), cfg.getDouble("eta_min"), cfg.getDouble("eta_max"));
         return new DiffusionKernelPolicy(stateDim, actDim, settings, rng);
     }
 

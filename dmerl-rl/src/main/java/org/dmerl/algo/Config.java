@@ -94,6 +94,7 @@ public final class Config {
         key("friction", 0.25, "initial per-dimension friction γ_f (σ² = 1/γ_f)");
         key("learn_dt", true, "learn the per-step Δt");
         key("learn_friction", true, "learn the per-dimension friction");
+        key("eta_min", 0.0, "lower bound on every kernel step size η = Δt/friction when they are learned (0: no bound)");
         key("eta_max", 0.0, "upper bound on every kernel step size η = Δt/friction when they are learned (0: no bound)");
         key("backward_kernel", "principled", "principled | code (spec §1.2 variant ii, the authors' code)");
         key("eval_sampler", "ode", "ode | sde | mean: the diffusion sampler used for evaluation (spec: ode)");
@@ -203,6 +204,10 @@ public final class Config {
         if (getDouble("tau") <= 0 || getDouble("tau") > 1) p.add("tau must be in (0, 1]");
         if (getInt("diffusion_steps") < 1) p.add("diffusion_steps must be ≥ 1");
         if (!(getDouble("eta_max") >= 0)) p.add("eta_max must be ≥ 0 (0: no bound), got " + getDouble("eta_max"));
+        if (!(getDouble("eta_min") >= 0)) p.add("eta_min must be ≥ 0 (0: no bound), got " + getDouble("eta_min"));
+        if (getDouble("eta_max") > 0 && getDouble("eta_min") > getDouble("eta_max")) {
+            p.add("eta_min " + getDouble("eta_min") + " is above eta_max " + getDouble("eta_max"));
+        }
         if (getInt("num_envs") < 1) p.add("num_envs must be ≥ 1");
         if (getDouble("kl_bound") < 0) p.add("kl_bound must be ≥ 0");
         if (!(getDouble("fisher_decay") > 0 && getDouble("fisher_decay") < 1)) p.add("fisher_decay must be in (0, 1)");

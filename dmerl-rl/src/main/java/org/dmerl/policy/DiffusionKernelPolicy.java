@@ -34,16 +34,21 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     public enum Sampler { ODE, SDE, MEAN }
 
     /**
-     * @param etaMax upper bound on every η = Δt/γ_f (η is clipped; 0 leaves η as the spec has it). With Δt and friction
-     *               learned, DiffSAC on Pendulum drove η from 0.14–0.5 to 4–10 (friction fell to ≈ 0.03), and one seed's
-     *               log ratios then blew up (docs/results.md)
+     * @param etaMin lower bound on every η = Δt/γ_f (η is clipped; 0: none). DiffWPO with learned Δt and friction
+     *               drove η from 0.14–0.5 down to 0.002–0.004 (Δt ≈ 0.01, friction ≈ 2.4), so the chain barely moved
+     * @param etaMax upper bound on every η (0: none). DiffSAC with learned Δt and friction drove η up to 4–10 (friction
+     *               ≈ 0.03), and one seed's log ratios then blew up (docs/results.md)
      */
     public record Settings(int steps, double sigma0, double dt, DiffusionSchedule schedule, double dtMin,
                            double friction, boolean learnDt, boolean learnFriction, BackwardKernel backward,
-                           Sampler evalSampler, int[] hidden, int timeEmbedding, double etaMax) {
+                           Sampler evalSampler, int[] hidden, int timeEmbedding, double etaMin, double etaMax) {
 
         public Settings {
+            if (!(etaMin >= 0)) throw new IllegalArgumentException("eta_min must be ≥ 0 (0: no bound), got " + etaMin);
             if (!(etaMax >= 0)) throw new IllegalArgumentException("eta_max must be ≥ 0 (0: no bound), got " + etaMax);
+            if (etaMax > 0 && etaMin > etaMax) {
+                throw new IllegalArgumentException("eta_min " + etaMin + " is above eta_max " + etaMax);
+            }
         }
 
         /** Without a bound on η. */
@@ -51,7 +56,7 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
                         boolean learnDt, boolean learnFriction, BackwardKernel backward, Sampler evalSampler,
                         int[] hidden, int timeEmbedding) {
             this(steps, sigma0, dt, schedule, dtMin, friction, learnDt, learnFriction, backward, evalSampler, hidden,
-                    timeEmbedding, 0.0);
+                    timeEmbedding, 0.0, 0.0);
         }
     }
 
@@ -166,7 +171,9 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
     private Tensor eta(Graph g, Tensor oneHot) {
         Tensor dt = g.matmul(oneHot, g.softplus(dtParam));
         Tensor eta = g.div(dt, g.softplus(frictionParam));
-        return settings.etaMax() > 0 ? g.clamp(eta, 0f, (float) settings.etaMax()) : eta;
+        if (settings.etaMin() == 0 && settings.etaMax() == 0) return eta;
+        float hi = settings.etaMax() > 0 ? (float) settings.etaMax() : Float.MAX_VALUE;
+        return g.clamp(eta, (float) settings.etaMin(), hi);
     }
 
     /**

@@ -16,14 +16,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** {@code eta_max}: η = min(Δt/γ_f, η_max) bounds the kernel step when Δt and friction are learned. */
+/** {@code eta_min}/{@code eta_max}: η = clip(Δt/γ_f) bounds the kernel step when Δt and friction are learned. */
 class EtaMaxTest {
 
     private static final int STATE = 3, ACT = 2, K = 4;
 
     private static DiffusionKernelPolicy policy(double etaMax, BackwardKernel backward, long seed) {
+        return policy(0, etaMax, backward, seed);
+    }
+
+    private static DiffusionKernelPolicy policy(double etaMin, double etaMax, BackwardKernel backward, long seed) {
         var settings = new DiffusionKernelPolicy.Settings(K, 2.0, 0.125, DiffusionSchedule.LINEAR, 0.17, 0.25,
-                true, true, backward, DiffusionKernelPolicy.Sampler.ODE, new int[] {16, 16}, 8, etaMax);
+                true, true, backward, DiffusionKernelPolicy.Sampler.ODE, new int[] {16, 16}, 8, etaMin, etaMax);
         return new DiffusionKernelPolicy(STATE, ACT, settings, new Rng(seed));
     }
 
@@ -62,6 +66,24 @@ class EtaMaxTest {
         }
     }
 
+    @Test
+    void shrinkingStepSizesStopAtTheLowerBound() {
+        DiffusionKernelPolicy plain = policy(0, 0, BackwardKernel.PRINCIPLED, 3);
+        DiffusionKernelPolicy bounded = policy(0.3, 0, BackwardKernel.PRINCIPLED, 3);
+        for (int k = 0; k < K; k++) {
+            for (int i = 0; i < ACT; i++) assertEquals(Math.max(plain.stepEta(k)[i], 0.3), bounded.stepEta(k)[i], 1e-7);
+        }
+        for (DiffusionKernelPolicy p : new DiffusionKernelPolicy[] {plain, bounded}) {
+            Tensor dt = named(p, "diffusion.dt");
+            java.util.Arrays.fill(dt.data, -20f);   // Δt ≈ 2e-9: a learned step size that kept shrinking
+            dt.touch();
+        }
+        for (int k = 0; k < K; k++) {
+            for (double eta : plain.stepEta(k)) assertTrue(eta < 1e-7, "unbounded η follows Δt down: " + eta);
+            for (double eta : bounded.stepEta(k)) assertEquals(0.3, eta, 1e-7);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(BackwardKernel.class)
     void gradientsWithTheFirstStepClipped(BackwardKernel backward) {
@@ -89,5 +111,10 @@ class EtaMaxTest {
         assertTrue(e.getMessage().contains("eta_max"), e.getMessage());
         Config cfg = new Config().set("eta_max", -0.1);
         assertTrue(cfg.problems().stream().anyMatch(m -> m.contains("eta_max")), cfg.problems().toString());
+        assertThrows(IllegalArgumentException.class, () -> policy(-0.1, 0, BackwardKernel.PRINCIPLED, 1));
+        var crossed = assertThrows(IllegalArgumentException.class, () -> policy(0.5, 0.2, BackwardKernel.PRINCIPLED, 1));
+        assertTrue(crossed.getMessage().contains("eta_min"), crossed.getMessage());
+        Config both = new Config().set("eta_min", 0.5).set("eta_max", 0.2);
+        assertTrue(both.problems().stream().anyMatch(m -> m.contains("above eta_max")), both.problems().toString());
     }
 }
