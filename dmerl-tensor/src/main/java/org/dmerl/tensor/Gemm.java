@@ -105,7 +105,13 @@ public final class Gemm {
                 for (; m < m1; m++) kernel1x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
             }
         }
-        for (; n < N; n += L) {
+        maskedColumns(m0, m1, n, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+    }
+
+    /** Rows [m0, m1), columns [n0, N) one vector at a time, the last one masked. */
+    private static void maskedColumns(int m0, int m1, int n0, int N, int K, float[] A, int aOff, int sam, int sak,
+                                      float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+        for (int n = n0; n < N; n += L) {
             VectorMask<Float> mask = TAIL_MASKS[Math.min(L, N - n)];
             int m = m0;
             for (; m + 4 <= m1; m += 4) kernel4x1(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc, mask);
@@ -245,12 +251,7 @@ public final class Gemm {
                 for (int j = 0; j < t; j++) C[c + j] += block[r * 2 * L + j];
             }
         }
-        for (; n < N; n += L) {
-            VectorMask<Float> mask = TAIL_MASKS[Math.min(L, N - n)];
-            int mm = m;
-            for (; mm + 4 <= m1; mm += 4) kernel4x1(mm, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc, mask);
-            for (; mm < m1; mm++) kernel1x1(mm, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc, mask);
-        }
+        maskedColumns(mFull, m1, n, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
     }
 
     /** rows[(m − m0)·K + k] = A[aOff + m·sam + k·sak], in blocks of k so that the strided reads stay in L1. */
