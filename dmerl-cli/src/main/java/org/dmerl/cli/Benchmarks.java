@@ -14,7 +14,15 @@ import org.dmerl.tensor.Gemm;
 import org.dmerl.tensor.Parallel;
 import org.dmerl.tensor.Rng;
 
-/** Speed benchmarks: medians of timed repetitions after a warm-up. */
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Speed benchmarks: medians of timed repetitions after a warm-up. Each repetition is paired with a short probe of the
+ * core's FMA throughput ({@link #fmaProbe}): on a VM whose core is at times shared on the host, the same loop runs at
+ * about 60 % of its speed for seconds at a time, so a median mixes two machines. The report gives the median over all
+ * repetitions and the median over those whose probe ran at full speed (≥ 95 % of the best probe).
+ */
 public final class Benchmarks {
 
     private Benchmarks() {}
@@ -31,23 +39,26 @@ public final class Benchmarks {
                 Runtime.getRuntime().availableProcessors(), Runtime.version());
         for (int threads = 1; threads <= 2 && kinds.contains(Kind.gemm); threads++) {
             Parallel.setThreads(threads);
-            double us = gemm(256, 256, 256);
-            out.printf(Locale.ROOT, "gemm 256x256x256        threads=%d  %8.1f us  %6.1f GFLOP/s%n", threads, us,
-                    2.0 * 256 * 256 * 256 / us / 1e3);
+            Timing t = gemm(256, 256, 256);
+            double flop = 2.0 * 256 * 256 * 256;
+            out.printf(Locale.ROOT, "gemm 256x256x256        threads=%d  %8.1f us  %6.1f GFLOP/s%s%n", threads, t.median,
+                    flop / t.median / 1e3, t.fullSpeed(us -> String.format(Locale.ROOT, "%.1f us  %.1f GFLOP/s", us, flop / us / 1e3)));
         }
         for (int threads = 1; threads <= 2 && kinds.contains(Kind.sac); threads++) {
             Parallel.setThreads(threads);
-            double us = sacUpdate(17, 6, 256);
-            out.printf(Locale.ROOT, "sac update obs17 act6 B256 h256x256  threads=%d  %8.1f us%n", threads, us);
+            Timing t = sacUpdate(17, 6, 256);
+            out.printf(Locale.ROOT, "sac update obs17 act6 B256 h256x256  threads=%d  %8.1f us%s%n", threads, t.median, t.fullSpeed());
         }
         for (int threads = 1; threads <= 2 && kinds.contains(Kind.sample); threads++) {
             Parallel.setThreads(threads);
-            out.printf(Locale.ROOT, "diffusion action sample K=8 batch 1 (obs 17, act 6, default net) threads=%d  %8.1f us%n",
-                    threads, diffusionSample(17, 6, 8));
+            Timing t = diffusionSample(17, 6, 8);
+            out.printf(Locale.ROOT, "diffusion action sample K=8 batch 1 (obs 17, act 6, default net) threads=%d  %8.1f us%s%n",
+                    threads, t.median, t.fullSpeed());
         }
         for (int threads = 1; threads <= 2 && kinds.contains(Kind.diffsac); threads++) {
             Parallel.setThreads(threads);
-            out.printf(Locale.ROOT, "diffsac update obs17 act6 K8 B256 threads=%d  %8.1f us%n", threads, diffsacUpdate(17, 6, 8));
+            Timing t = diffsacUpdate(17, 6, 8);
+            out.printf(Locale.ROOT, "diffsac update obs17 act6 K8 B256 threads=%d  %8.1f us%s%n", threads, t.median, t.fullSpeed());
         }
         if (kinds.contains(Kind.ppo)) {
             for (String algo : new String[] {"ppo", "diffppo"}) {
@@ -73,7 +84,7 @@ public final class Benchmarks {
     }
 
     /** One action of the K-step diffusion chain at batch 1 (K kernel steps, no gradients), as acting does it. */
-    static double diffusionSample(int obsDim, int actDim, int k) {
+    static Timing diffusionSample(int obsDim, int actDim, int k) {
         Config cfg = new Config().set("diffusion_steps", k);
         Rng rng = new Rng(3);
         var policy = Agents.diffusionPolicy(cfg, obsDim, actDim, rng);
@@ -99,7 +110,7 @@ public final class Benchmarks {
     }
 
     /** One DiffSAC update on augmented transitions (critic, actor, temperature, Polyak). */
-    static double diffsacUpdate(int obsDim, int actDim, int k) {
+    static Timing diffsacUpdate(int obsDim, int actDim, int k) {
         Config cfg = new Config().set("diffusion_steps", k);
         Rng rng = new Rng(9);
         var actor = Agents.diffusionPolicy(cfg, obsDim, actDim, rng);
@@ -118,7 +129,7 @@ public final class Benchmarks {
         return median(50, 200, () -> sac.update(buffer.sample(rng), rng));
     }
 
-    static double gemm(int m, int n, int k) {
+    static Timing gemm(int m, int n, int k) {
         Rng rng = new Rng(1);
         float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
         for (int i = 0; i < a.length; i++) a[i] = (float) rng.gaussian();
@@ -127,7 +138,7 @@ public final class Benchmarks {
     }
 
     /** One full SAC update (critic, actor, temperature, Polyak) at the given shape. */
-    static double sacUpdate(int obsDim, int actDim, int batch) {
+    static Timing sacUpdate(int obsDim, int actDim, int batch) {
         Config cfg = new Config();
         Rng rng = new Rng(7);
         StochasticPolicy actor = Agents.gaussianPolicy(cfg, obsDim, actDim, rng);
@@ -144,15 +155,82 @@ public final class Benchmarks {
         return median(200, 600, () -> sac.update(buffer.sample(rng), rng));
     }
 
-    static double median(int warmup, int reps, Runnable r) {
-        for (int i = 0; i < warmup; i++) r.run();
-        double[] t = new double[reps];
+    /**
+     * Medians of {@code reps} timings (µs) after {@code warmup} runs: over all repetitions, and over those whose paired
+     * {@link #fmaProbe} reached 95 % of the best probe of the run.
+     */
+    record Timing(double median, double fullSpeedMedian, int fullSpeedCount, int reps, double probeBest,
+                  double probeMedian) {
+
+        String fullSpeed() {
+            return fullSpeed(us -> String.format(Locale.ROOT, "%.1f us", us));
+        }
+
+        /** "  [full-speed core 412/3000: …; FMA probe best 103.5, median 64.1 GFLOP/s]" */
+        String fullSpeed(java.util.function.DoubleFunction<String> format) {
+            return String.format(Locale.ROOT, "  [full-speed core %d/%d: %s; FMA probe best %.1f, median %.1f GFLOP/s]",
+                    fullSpeedCount, reps, format.apply(fullSpeedMedian), probeBest, probeMedian);
+        }
+    }
+
+    static Timing median(int warmup, int reps, Runnable r) {
+        for (int i = 0; i < warmup; i++) {
+            r.run();
+            fmaProbe();
+        }
+        double[] t = new double[reps], probe = new double[reps];
         for (int i = 0; i < reps; i++) {
+            probe[i] = fmaProbe();
             long t0 = System.nanoTime();
             r.run();
             t[i] = (System.nanoTime() - t0) / 1e3;
         }
-        Arrays.sort(t);
-        return t[reps / 2];
+        double best = Arrays.stream(probe).max().orElseThrow();
+        double[] fast = java.util.stream.IntStream.range(0, reps).filter(i -> probe[i] >= 0.95 * best)
+                .mapToDouble(i -> t[i]).sorted().toArray();
+        double[] sorted = t.clone(), probes = probe.clone();
+        Arrays.sort(sorted);
+        Arrays.sort(probes);
+        return new Timing(sorted[reps / 2], fast[fast.length / 2], fast.length, reps, best, probes[reps / 2]);
+    }
+
+    private static final int PROBE_STEPS = 2048;
+    private static final float[] PROBE_B = new float[16 * 16], PROBE_A = new float[6 * 16];
+    private static final float[] PROBE_OUT = new float[FloatVector.SPECIES_PREFERRED.length()];
+
+    static {
+        for (int i = 0; i < PROBE_B.length; i++) PROBE_B[i] = 1e-3f * i;
+        for (int i = 0; i < PROBE_A.length; i++) PROBE_A[i] = 1e-3f * i;
+    }
+
+    /**
+     * The core's FMA throughput right now in GFLOP/s (a few µs): twelve independent multiply-add chains on operands in
+     * L1, the shape of the GEMM kernel without its memory traffic.
+     */
+    static double fmaProbe() {
+        VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
+        int l = s.length();
+        long t0 = System.nanoTime();
+        FloatVector c00 = FloatVector.zero(s), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int k = 0; k < PROBE_STEPS; k++) {
+            int j = k & 15;
+            FloatVector b0 = FloatVector.fromArray(s, PROBE_B, 16 * j), b1 = FloatVector.fromArray(s, PROBE_B, 16 * j + 16 - l);
+            FloatVector x = FloatVector.broadcast(s, PROBE_A[j]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(s, PROBE_A[j + 16]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(s, PROBE_A[j + 32]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(s, PROBE_A[j + 48]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(s, PROBE_A[j + 64]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(s, PROBE_A[j + 80]);
+            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+        }
+        c00.add(c01).add(c10).add(c11).add(c20).add(c21).add(c30).add(c31).add(c40).add(c41).add(c50).add(c51)
+                .intoArray(PROBE_OUT, 0);
+        return 2.0 * 12 * l * PROBE_STEPS / (System.nanoTime() - t0);
     }
 }

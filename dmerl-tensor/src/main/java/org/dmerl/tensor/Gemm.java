@@ -188,7 +188,7 @@ public final class Gemm {
      */
     static final int PANEL_MIN_ROWS = 12;
 
-    /** One thread's copies of B's column panel and, where A's rows are strided, of A's rows. */
+    /** One thread's copies of B's column panel and of the rows of A that are not read in place. */
     private static final class Scratch {
         float[] panel = new float[0];
         float[] rows = new float[0];
@@ -198,28 +198,26 @@ public final class Gemm {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /**
-     * AVX2 path for rows [m0, m1): each 2L-column panel of B is copied to a contiguous K×2L block, and A is read as
-     * rows with unit stride (copied first when sak ≠ 1). With every index then a constant multiple of k, C2 drops the
-     * bounds checks from the inner loop and keeps all twelve accumulators in registers; reading B in place with a
-     * variable row stride left a check per load and spilled loop variables (measured 60–66 vs 83–88 GFLOP/s on a
-     * 256³ product).
+     * AVX2 path for rows [m0, m1): each 2L-column panel of B is copied to a contiguous K×2L block, so that with every
+     * index a constant multiple of k C2 drops the bounds checks from the inner loop and keeps all twelve accumulators
+     * in registers; reading B in place with a variable row stride left a check per load and spilled loop variables
+     * (measured 60–66 vs 83–88 GFLOP/s on a 256³ product). Rows of A with unit stride in k are read in place, six at
+     * a time. Strided A (Xᵀ·dY) and the last fewer-than-six rows are first copied to unit-stride rows ({@link
+     * #packRows}), the last group zero-padded to six rows with its product going through {@code block}, so every row
+     * and column runs the same 6×2 kernel. (A kernel reading A packed as [k][6] slivers was 1.7× slower: C2 hoisted
+     * four broadcasts ahead of the B loads and spilled two accumulators.)
      */
     private static void panelled(int m0, int m1, int N, int K, float[] A, int aOff, int sam, int sak,
                                 float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
         Scratch scratch = SCRATCH.get();
         int mFull = m0 + (m1 - m0) / 6 * 6;
-        float[] rows = A;
-        int rowsOff = aOff + m0 * sam, lda = sam;
-        if (sak != 1) {
-            int size = (mFull - m0) * K;
-            if (scratch.rows.length < size) scratch.rows = new float[size];
-            rows = scratch.rows;
-            rowsOff = 0;
-            lda = K;
-            copyRows(m0, mFull, K, A, aOff, sam, sak, rows);
-        }
+        int inPlaceEnd = sak == 1 ? mFull : m0;   // rows [m0, inPlaceEnd) are read in place, the rest from copies
+        int copied = (m1 - inPlaceEnd + 5) / 6 * 6;
+        if (scratch.rows.length < copied * K) scratch.rows = new float[copied * K];
+        float[] rows = scratch.rows;
+        packRows(inPlaceEnd, m1, copied, K, A, aOff, sam, sak, rows);
         if (scratch.panel.length < 2 * L * K) scratch.panel = new float[2 * L * K];
-        float[] panel = scratch.panel;
+        float[] panel = scratch.panel, block = scratch.block;
         int n = 0;
         for (; n + 2 * L <= N; n += 2 * L) {
             // two vector moves per row: System.arraycopy's stub call cost more than the copy (7% of a SAC update)
@@ -227,10 +225,24 @@ public final class Gemm {
                 FloatVector.fromArray(S, B, src).intoArray(panel, 2 * L * k);
                 FloatVector.fromArray(S, B, src + L).intoArray(panel, 2 * L * k + L);
             }
-            int m = m0;
-            for (; m < mFull; m += 6) kernel6x2(K, rows, rowsOff + (m - m0) * lda, lda, panel, C, cOff + m * ldc + n, ldc);
-            for (; m + 3 <= m1; m += 3) kernel3x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-            for (; m < m1; m++) kernel1x2(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            for (int m = m0; m < inPlaceEnd; m += 6) {
+                kernel6x2(K, A, aOff + m * sam, sam, panel, C, cOff + m * ldc + n, ldc);
+            }
+            for (int m = inPlaceEnd; m < m1; m += 6) {
+                int count = Math.min(6, m1 - m);
+                if (count == 6) {
+                    kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, C, cOff + m * ldc + n, ldc);
+                    continue;
+                }
+                java.util.Arrays.fill(block, 0f);
+                kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, 0, 2 * L);
+                for (int r = 0; r < count; r++) {
+                    int c = cOff + (m + r) * ldc + n;
+                    FloatVector.fromArray(S, C, c).add(FloatVector.fromArray(S, block, 2 * L * r)).intoArray(C, c);
+                    FloatVector.fromArray(S, C, c + L).add(FloatVector.fromArray(S, block, 2 * L * r + L))
+                            .intoArray(C, c + L);
+                }
+            }
         }
         if (n == N) return;
         // The last t < 2L columns: a zero-padded panel through the same kernel into a 6 × 2L block, of which the first
@@ -241,29 +253,44 @@ public final class Gemm {
             FloatVector upper = t > L ? FloatVector.fromArray(S, B, src + L, TAIL_MASKS[t - L]) : FloatVector.zero(S);
             upper.intoArray(panel, 2 * L * k + L);
         }
-        float[] block = scratch.block;
-        int m = m0;
-        for (; m < mFull; m += 6) {
+        for (int m = m0; m < m1; m += 6) {
             java.util.Arrays.fill(block, 0f);
-            kernel6x2(K, rows, rowsOff + (m - m0) * lda, lda, panel, block, 0, 2 * L);
-            for (int r = 0; r < 6; r++) {
+            if (m < inPlaceEnd) kernel6x2(K, A, aOff + m * sam, sam, panel, block, 0, 2 * L);
+            else kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, 0, 2 * L);
+            int count = Math.min(6, m1 - m);
+            for (int r = 0; r < count; r++) {
                 int c = cOff + (m + r) * ldc + n;
-                for (int j = 0; j < t; j++) C[c + j] += block[r * 2 * L + j];
+                for (int col = 0; col < t; col++) C[c + col] += block[r * 2 * L + col];
             }
         }
-        maskedColumns(mFull, m1, n, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
     }
 
-    /** rows[(m − m0)·K + k] = A[aOff + m·sam + k·sak], in blocks of k so that the strided reads stay in L1. */
-    private static void copyRows(int m0, int m1, int K, float[] A, int aOff, int sam, int sak, float[] rows) {
-        final int block = 16;
-        for (int k0 = 0; k0 < K; k0 += block) {
-            int k1 = Math.min(K, k0 + block);
+    /**
+     * rows[(m − m0)·K + k] = A[aOff + m·sam + k·sak] for rows [m0, m1), then zero rows up to m0 + count. Xᵀ (sam = 1) is
+     * copied in 8-k tiles with constant offsets: a loop over k with a variable stride ran at about half the speed.
+     */
+    private static void packRows(int m0, int m1, int count, int K, float[] A, int aOff, int sam, int sak, float[] rows) {
+        if (sak == 1) {
+            for (int m = m0; m < m1; m++) System.arraycopy(A, aOff + m * sam, rows, (m - m0) * K, K);
+        } else {
+            int k0 = 0;
+            if (sam == 1) {
+                for (; k0 + 8 <= K; k0 += 8) {
+                    for (int m = m0; m < m1; m++) {
+                        int src = aOff + m + k0 * sak, dst = (m - m0) * K + k0;
+                        float v0 = A[src], v1 = A[src + sak], v2 = A[src + 2 * sak], v3 = A[src + 3 * sak];
+                        float v4 = A[src + 4 * sak], v5 = A[src + 5 * sak], v6 = A[src + 6 * sak], v7 = A[src + 7 * sak];
+                        rows[dst] = v0; rows[dst + 1] = v1; rows[dst + 2] = v2; rows[dst + 3] = v3;
+                        rows[dst + 4] = v4; rows[dst + 5] = v5; rows[dst + 6] = v6; rows[dst + 7] = v7;
+                    }
+                }
+            }
             for (int m = m0; m < m1; m++) {
                 int src = aOff + m * sam + k0 * sak, dst = (m - m0) * K + k0;
-                for (int k = k0; k < k1; k++, src += sak) rows[dst++] = A[src];
+                for (int k = k0; k < K; k++, src += sak) rows[dst++] = A[src];
             }
         }
+        java.util.Arrays.fill(rows, (m1 - m0) * K, count * K, 0f);
     }
 
     /** C[6 rows, 2L columns] += A rows a0, a0 + lda, … (unit stride in k) · panel (K × 2L, contiguous). */
@@ -287,6 +314,13 @@ public final class Gemm {
             x = FloatVector.broadcast(S, A[a5 + k]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
+        store6x2(C, c, ldc, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    /** C[6 rows, 2L columns from c] += the twelve accumulators. */
+    private static void store6x2(float[] C, int c, int ldc, FloatVector c00, FloatVector c01, FloatVector c10,
+                                 FloatVector c11, FloatVector c20, FloatVector c21, FloatVector c30, FloatVector c31,
+                                 FloatVector c40, FloatVector c41, FloatVector c50, FloatVector c51) {
         FloatVector.fromArray(S, C, c).add(c00).intoArray(C, c);
         FloatVector.fromArray(S, C, c + L).add(c01).intoArray(C, c + L);
         c += ldc;
@@ -547,18 +581,23 @@ public final class Gemm {
         FloatVector.fromArray(S, y, c + 7 * L).add(c7).intoArray(y, c + 7 * L);
     }
 
-    /** out[cols, rows] = in[rows, cols]ᵀ, blocked for cache locality. */
+    /**
+     * out[cols, rows] = in[rows, cols]ᵀ: eight input rows at a time, so that each column's eight values are read with
+     * constant offsets and written as one contiguous run (a scalar loop with a variable stride ran at half the speed).
+     */
     public static void transpose(float[] in, int rows, int cols, float[] out) {
-        final int block = 32;
-        for (int r0 = 0; r0 < rows; r0 += block) {
-            int r1 = Math.min(rows, r0 + block);
-            for (int c0 = 0; c0 < cols; c0 += block) {
-                int c1 = Math.min(cols, c0 + block);
-                for (int r = r0; r < r1; r++) {
-                    int base = r * cols;
-                    for (int c = c0; c < c1; c++) out[c * rows + r] = in[base + c];
-                }
+        int r0 = 0;
+        for (; r0 + 8 <= rows; r0 += 8) {
+            for (int c = 0; c < cols; c++) {
+                int src = r0 * cols + c, dst = c * rows + r0;
+                float v0 = in[src], v1 = in[src + cols], v2 = in[src + 2 * cols], v3 = in[src + 3 * cols];
+                float v4 = in[src + 4 * cols], v5 = in[src + 5 * cols], v6 = in[src + 6 * cols], v7 = in[src + 7 * cols];
+                out[dst] = v0; out[dst + 1] = v1; out[dst + 2] = v2; out[dst + 3] = v3;
+                out[dst + 4] = v4; out[dst + 5] = v5; out[dst + 6] = v6; out[dst + 7] = v7;
             }
+        }
+        for (int r = r0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) out[c * rows + r] = in[r * cols + c];
         }
     }
 }
