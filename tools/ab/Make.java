@@ -1,0 +1,78 @@
+import org.dmerl.algo.Agents;
+import org.dmerl.algo.Config;
+import org.dmerl.algo.ReplayBuffer;
+import org.dmerl.algo.Sac;
+import org.dmerl.algo.TwinCritic;
+import org.dmerl.policy.StochasticPolicy;
+import org.dmerl.tensor.Gemm;
+import org.dmerl.tensor.Graph;
+import org.dmerl.tensor.Parallel;
+import org.dmerl.tensor.Rng;
+
+/**
+ * One repetition of a benchmark of {@code dmerl bench}, at the same shapes, as a Runnable. Compiled separately against
+ * each build that {@code bin/ab-bench} compares and loaded in its own class loader.
+ */
+public final class Make {
+
+    private Make() {}
+
+    /** One SAC update, obs 17, act 6, 256×256, batch 256. */
+    public static Runnable sac(int threads) {
+        Parallel.setThreads(threads);
+        Config cfg = new Config();
+        Rng rng = new Rng(7);
+        int obsDim = 17, actDim = 6, batch = 256;
+        StochasticPolicy actor = Agents.gaussianPolicy(cfg, obsDim, actDim, rng);
+        TwinCritic critic = Agents.critic(cfg, "c", obsDim, actDim, rng);
+        TwinCritic target = Agents.critic(cfg, "t", obsDim, actDim, rng);
+        Sac sac = new Sac(actor, critic, target, batch, 3e-4f, 1e-3f, 1e-3f, 0.2f, true, -actDim, 1f, 0.005f);
+        ReplayBuffer buffer = new ReplayBuffer(10_000, obsDim, actDim, batch);
+        float[] s = new float[obsDim], a = new float[actDim];
+        for (int i = 0; i < 10_000; i++) {
+            for (int j = 0; j < obsDim; j++) s[j] = (float) rng.gaussian();
+            for (int j = 0; j < actDim; j++) a[j] = (float) rng.uniform(-1, 1);
+            buffer.add(s, a, rng.gaussian(), s, 0.99f);
+        }
+        return () -> sac.update(buffer.sample(rng), rng);
+    }
+
+    /** One 256×256×256 product. */
+    public static Runnable gemm(int threads) {
+        Parallel.setThreads(threads);
+        int n = 256;
+        Rng rng = new Rng(1);
+        float[] a = new float[n * n], b = new float[n * n], c = new float[n * n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) rng.gaussian();
+            b[i] = (float) rng.gaussian();
+        }
+        return () -> Gemm.gemm(n, n, n, a, 0, n, 1, b, 0, n, c, 0, n);
+    }
+
+    /** One action of the K = 8 diffusion chain at batch 1, default network, obs 17, act 6. */
+    public static Runnable sample(int threads) {
+        Parallel.setThreads(threads);
+        int obsDim = 17, actDim = 6, k = 8;
+        Config cfg = new Config().set("diffusion_steps", k);
+        Rng rng = new Rng(3);
+        var policy = Agents.diffusionPolicy(cfg, obsDim, actDim, rng);
+        Graph g = new Graph();
+        float[] state = new float[obsDim], x = new float[actDim];
+        for (int i = 0; i < obsDim; i++) state[i] = (float) rng.gaussian();
+        return () -> {
+            for (int i = 0; i < actDim; i++) x[i] = (float) (3 * rng.gaussian());
+            for (int step = 0; step < k; step++) {
+                g.reset();
+                g.setGradEnabled(false);
+                var o = g.input(1, obsDim + actDim + k);
+                System.arraycopy(state, 0, o.data, 0, obsDim);
+                System.arraycopy(x, 0, o.data, obsDim, actDim);
+                for (int j = 0; j < k; j++) o.data[obsDim + actDim + j] = j == step ? 1f : 0f;
+                var noise = g.input(1, actDim);
+                rng.fillGaussian(noise.data, 0, actDim);
+                System.arraycopy(policy.act(g, o, noise).data, 0, x, 0, actDim);
+            }
+        };
+    }
+}
