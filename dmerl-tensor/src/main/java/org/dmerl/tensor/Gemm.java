@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The A strides let one call compute both X·W (sam = in, sak = 1) and Xᵀ·dY (sam = 1, sak = in). On AVX-512 the
  * main kernel holds a 4-row × 4-vector block of C in 16 registers and streams rows of B in place; that shape reached
  * about 100 GFLOP/s there (see shared/spec/nn-backend.md §3.1). On AVX2 a 6-row × 2-vector block reads a contiguous
- * copy of B's column panel ({@link #panelled}). Large products can be split over a second thread ({@link Parallel}).
+ * copy of B's column panel ({@link PanelProduct}). Large products can be split over a second thread ({@link Parallel}).
  */
 public final class Gemm {
 
@@ -39,7 +39,17 @@ public final class Gemm {
     public static void gemm(int M, int N, int K, float[] A, int aOff, int sam, int sak,
                             float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
         if (Parallel.worthSplitting(M, N, K)) {
-            SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            if (usesPanels(M) && !singleColumn(N, sam, sak, ldc)) {
+                // column panels handed out to whichever thread is free: one slowed core then costs less than half
+                PanelProduct product = PANEL_PRODUCT.get().prepare(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+                try {
+                    Parallel.forEach(product.tasks, product);
+                } finally {
+                    product.release();
+                }
+            } else {
+                SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            }
         } else {
             gemmRows(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
         }
@@ -72,15 +82,10 @@ public final class Gemm {
     /** Rows [m0, m1) of the product. */
     static void gemmRows(int m0, int m1, int N, int K, float[] A, int aOff, int sam, int sak,
                          float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
-        if (N == 1) {
-            if (sak == 1) {
-                dotColumn(m0, m1, K, A, aOff, sam, B, bOff, ldb, C, cOff, ldc);
-                return;
-            }
-            if (sam == 1 && ldc == 1) {
-                axpyColumn(m0, m1, K, A, aOff, sak, B, bOff, ldb, C, cOff);
-                return;
-            }
+        if (singleColumn(N, sam, sak, ldc)) {
+            if (sak == 1) dotColumn(m0, m1, K, A, aOff, sam, B, bOff, ldb, C, cOff, ldc);
+            else axpyColumn(m0, m1, K, A, aOff, sak, B, bOff, ldb, C, cOff);
+            return;
         }
         int n = 0;
         if (!WIDE_REGISTER_FILE && m1 - m0 < 3) {
@@ -95,8 +100,13 @@ public final class Gemm {
                 for (; m + 4 <= m1; m += 4) kernel4x4(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
                 for (; m < m1; m++) kernel1x4(m, n, K, A, aOff, sak, sam, B, bOff, ldb, C, cOff, ldc);
             }
-        } else if (m1 - m0 >= PANEL_MIN_ROWS) {
-            panelled(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        } else if (usesPanels(m1 - m0)) {
+            PanelProduct product = PANEL_PRODUCT.get().prepare(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            try {
+                for (int task = 0; task < product.tasks; task++) product.accept(task);
+            } finally {
+                product.release();
+            }
             return;
         } else {
             for (; n + 2 * L <= N; n += 2 * L) {
@@ -188,79 +198,113 @@ public final class Gemm {
      */
     static final int PANEL_MIN_ROWS = 12;
 
-    /** One thread's copies of B's column panel and of the rows of A that are not read in place. */
+    /** A one-column product that {@link #dotColumn} or {@link #axpyColumn} computes (in their own summation order). */
+    private static boolean singleColumn(int N, int sam, int sak, int ldc) {
+        return N == 1 && (sak == 1 || (sam == 1 && ldc == 1));
+    }
+
+    /** Whether rows [m0, m0 + rows) of a product that is not {@link #singleColumn} go through {@link PanelProduct}. */
+    private static boolean usesPanels(int rows) {
+        return !WIDE_REGISTER_FILE && rows >= PANEL_MIN_ROWS;
+    }
+
+    /** One thread's copy of B's column panel and the 6-row block for partial row groups and columns. */
     private static final class Scratch {
         float[] panel = new float[0];
-        float[] rows = new float[0];
         final float[] block = new float[6 * 2 * L];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /** One calling thread's reusable {@link PanelProduct}: a new one per product would allocate. */
+    private static final ThreadLocal<PanelProduct> PANEL_PRODUCT = ThreadLocal.withInitial(PanelProduct::new);
+
     /**
-     * AVX2 path for rows [m0, m1): each 2L-column panel of B is copied to a contiguous K×2L block, so that with every
-     * index a constant multiple of k C2 drops the bounds checks from the inner loop and keeps all twelve accumulators
-     * in registers; reading B in place with a variable row stride left a check per load and spilled loop variables
-     * (measured 60–66 vs 83–88 GFLOP/s on a 256³ product). Rows of A with unit stride in k are read in place, six at
-     * a time. Strided A (Xᵀ·dY) and the last fewer-than-six rows are first copied to unit-stride rows ({@link
-     * #packRows}), the last group zero-padded to six rows with its product going through {@code block}, so every row
-     * and column runs the same 6×2 kernel. (A kernel reading A packed as [k][6] slivers was 1.7× slower: C2 hoisted
-     * four broadcasts ahead of the B loads and spilled two accumulators.)
+     * The AVX2 path for rows [m0, m1), as tasks of one 2L-column panel each ({@link #accept}), the last task taking the
+     * remaining t < 2L columns. A task copies its panel of B to a contiguous K×2L block, so that with every index a
+     * constant multiple of k C2 drops the bounds checks from the inner loop and keeps all twelve accumulators in
+     * registers; reading B in place with a variable row stride left a check per load and spilled loop variables
+     * (measured 60–66 vs 83–88 GFLOP/s on a 256³ product). Rows of A with unit stride in k are read in place, six at a
+     * time. Strided A (Xᵀ·dY) and the last fewer-than-six rows are copied once, in {@link #prepare}, to unit-stride rows
+     * ({@link #packRows}) that every task reads, the last group zero-padded to six rows with its product going through
+     * the block, so every row and column runs the same 6×2 kernel. (A kernel reading A packed as [k][6] slivers was
+     * 1.7× slower: C2 hoisted four broadcasts ahead of the B loads and spilled two accumulators.) Every element is the
+     * same fused multiply-add chain whichever task or thread computes it.
      */
-    private static void panelled(int m0, int m1, int N, int K, float[] A, int aOff, int sam, int sak,
-                                float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
-        Scratch scratch = SCRATCH.get();
-        int mFull = m0 + (m1 - m0) / 6 * 6;
-        int inPlaceEnd = sak == 1 ? mFull : m0;   // rows [m0, inPlaceEnd) are read in place, the rest from copies
-        int copied = (m1 - inPlaceEnd + 5) / 6 * 6;
-        if (scratch.rows.length < copied * K) scratch.rows = new float[copied * K];
-        float[] rows = scratch.rows;
-        packRows(inPlaceEnd, m1, copied, K, A, aOff, sam, sak, rows);
-        if (scratch.panel.length < 2 * L * K) scratch.panel = new float[2 * L * K];
-        float[] panel = scratch.panel, block = scratch.block;
-        int n = 0;
-        for (; n + 2 * L <= N; n += 2 * L) {
-            // two vector moves per row: System.arraycopy's stub call cost more than the copy (7% of a SAC update)
-            for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
-                FloatVector.fromArray(S, B, src).intoArray(panel, 2 * L * k);
-                FloatVector.fromArray(S, B, src + L).intoArray(panel, 2 * L * k + L);
-            }
-            for (int m = m0; m < inPlaceEnd; m += 6) {
-                kernel6x2(K, A, aOff + m * sam, sam, panel, C, cOff + m * ldc + n, ldc);
-            }
-            for (int m = inPlaceEnd; m < m1; m += 6) {
-                int count = Math.min(6, m1 - m);
-                if (count == 6) {
-                    kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, C, cOff + m * ldc + n, ldc);
-                    continue;
+    private static final class PanelProduct implements java.util.function.IntConsumer {
+        int m0, m1, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, inPlaceEnd, tasks;
+        float[] A, B, C;
+        float[] rows = new float[0];
+
+        PanelProduct prepare(int m0, int m1, int N, int K, float[] A, int aOff, int sam, int sak,
+                             float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+            this.m0 = m0; this.m1 = m1; this.N = N; this.K = K;
+            this.A = A; this.aOff = aOff; this.sam = sam; this.sak = sak;
+            this.B = B; this.bOff = bOff; this.ldb = ldb;
+            this.C = C; this.cOff = cOff; this.ldc = ldc;
+            int mFull = m0 + (m1 - m0) / 6 * 6;
+            inPlaceEnd = sak == 1 ? mFull : m0;   // rows [m0, inPlaceEnd) are read in place, the rest from copies
+            int copied = (m1 - inPlaceEnd + 5) / 6 * 6;
+            if (rows.length < copied * K) rows = new float[copied * K];
+            packRows(inPlaceEnd, m1, copied, K, A, aOff, sam, sak, rows);
+            tasks = (N + 2 * L - 1) / (2 * L);
+            return this;
+        }
+
+        /** Drops the product's arrays, so that a finished product's data is not kept alive. */
+        void release() {
+            A = B = C = null;
+        }
+
+        /** Columns [2L·task, 2L·task + 2L) of every row, or for the last task the columns left over. */
+        @Override
+        public void accept(int task) {
+            Scratch scratch = SCRATCH.get();
+            if (scratch.panel.length < 2 * L * K) scratch.panel = new float[2 * L * K];
+            float[] panel = scratch.panel, block = scratch.block;
+            int n = 2 * L * task, t = Math.min(2 * L, N - n);
+            if (t == 2 * L) {
+                // two vector moves per row: System.arraycopy's stub call cost more than the copy (7% of a SAC update)
+                for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
+                    FloatVector.fromArray(S, B, src).intoArray(panel, 2 * L * k);
+                    FloatVector.fromArray(S, B, src + L).intoArray(panel, 2 * L * k + L);
                 }
+                for (int m = m0; m < inPlaceEnd; m += 6) {
+                    kernel6x2(K, A, aOff + m * sam, sam, panel, C, cOff + m * ldc + n, ldc);
+                }
+                for (int m = inPlaceEnd; m < m1; m += 6) {
+                    int count = Math.min(6, m1 - m);
+                    if (count == 6) {
+                        kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, C, cOff + m * ldc + n, ldc);
+                        continue;
+                    }
+                    java.util.Arrays.fill(block, 0f);
+                    kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, 0, 2 * L);
+                    for (int r = 0; r < count; r++) {
+                        int c = cOff + (m + r) * ldc + n;
+                        FloatVector.fromArray(S, C, c).add(FloatVector.fromArray(S, block, 2 * L * r)).intoArray(C, c);
+                        FloatVector.fromArray(S, C, c + L).add(FloatVector.fromArray(S, block, 2 * L * r + L))
+                                .intoArray(C, c + L);
+                    }
+                }
+                return;
+            }
+            // The last t < 2L columns: a zero-padded panel through the same kernel into the 6 × 2L block, of which the
+            // first t columns are added to C. Masked loads per k cost about as much as the full kernel (5% of a SAC update).
+            for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
+                FloatVector.fromArray(S, B, src, TAIL_MASKS[Math.min(L, t)]).intoArray(panel, 2 * L * k);
+                FloatVector upper = t > L ? FloatVector.fromArray(S, B, src + L, TAIL_MASKS[t - L]) : FloatVector.zero(S);
+                upper.intoArray(panel, 2 * L * k + L);
+            }
+            for (int m = m0; m < m1; m += 6) {
                 java.util.Arrays.fill(block, 0f);
-                kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, 0, 2 * L);
+                if (m < inPlaceEnd) kernel6x2(K, A, aOff + m * sam, sam, panel, block, 0, 2 * L);
+                else kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, 0, 2 * L);
+                int count = Math.min(6, m1 - m);
                 for (int r = 0; r < count; r++) {
                     int c = cOff + (m + r) * ldc + n;
-                    FloatVector.fromArray(S, C, c).add(FloatVector.fromArray(S, block, 2 * L * r)).intoArray(C, c);
-                    FloatVector.fromArray(S, C, c + L).add(FloatVector.fromArray(S, block, 2 * L * r + L))
-                            .intoArray(C, c + L);
+                    for (int col = 0; col < t; col++) C[c + col] += block[r * 2 * L + col];
                 }
-            }
-        }
-        if (n == N) return;
-        // The last t < 2L columns: a zero-padded panel through the same kernel into a 6 × 2L block, of which the first
-        // t columns are added to C. Masked loads per k cost about as much as the full 6×2 kernel (5% of a SAC update).
-        int t = N - n;
-        for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
-            FloatVector.fromArray(S, B, src, TAIL_MASKS[Math.min(L, t)]).intoArray(panel, 2 * L * k);
-            FloatVector upper = t > L ? FloatVector.fromArray(S, B, src + L, TAIL_MASKS[t - L]) : FloatVector.zero(S);
-            upper.intoArray(panel, 2 * L * k + L);
-        }
-        for (int m = m0; m < m1; m += 6) {
-            java.util.Arrays.fill(block, 0f);
-            if (m < inPlaceEnd) kernel6x2(K, A, aOff + m * sam, sam, panel, block, 0, 2 * L);
-            else kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, 0, 2 * L);
-            int count = Math.min(6, m1 - m);
-            for (int r = 0; r < count; r++) {
-                int c = cOff + (m + r) * ldc + n;
-                for (int col = 0; col < t; col++) C[c + col] += block[r * 2 * L + col];
             }
         }
     }

@@ -1,13 +1,15 @@
 package org.dmerl.tensor;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * An optional second thread for large products. One persistent worker takes half of the work with a spin-then-park
  * handoff; thread count is global ({@code -Ddmerl.threads} or {@link #setThreads}) because the whole learner shares
- * one core budget. Splitting is deterministic: each half always computes the same rows, so results do not depend on
- * timing.
+ * one core budget. Results never depend on timing: {@link #run} gives each half fixed work, and {@link #forEach} hands
+ * out tasks whose results do not depend on which thread runs them.
  */
 public final class Parallel {
 
@@ -43,26 +45,68 @@ public final class Parallel {
             return;
         }
         try {
-            Worker w = worker();
-            w.submit(first);
-            Throwable failure = null;
-            try {
-                second.run();
-            } catch (RuntimeException | Error e) {
-                failure = e;
-            }
-            // wait for the worker even when our half failed: it must not still be writing when the caller moves on
-            try {
-                w.await();
-            } catch (RuntimeException | Error e) {
-                if (failure == null) failure = e;
-                else failure.addSuppressed(e);
-            }
-            if (failure instanceof RuntimeException e) throw e;
-            if (failure instanceof Error e) throw e;
+            runPair(first, second);
         } finally {
             BUSY.set(false);
         }
+    }
+
+    /**
+     * Runs {@code body.accept(i)} for every i in [0, count), the two threads claiming the next task as they finish the
+     * last: where a host slows one core (shared cloud VMs do, for seconds at a time), the other takes more tasks
+     * instead of waiting for a fixed half. Each task must write only its own outputs, and its values must not depend
+     * on the thread that runs it. Pass a reusable {@code body} where this runs per step.
+     */
+    public static void forEach(int count, IntConsumer body) {
+        if (threads == 1 || count < 2 || !BUSY.compareAndSet(false, true)) {
+            for (int i = 0; i < count; i++) body.accept(i);
+            return;
+        }
+        try {
+            CLAIMS.next.set(0);
+            CLAIMS.count = count;
+            CLAIMS.body = body;
+            runPair(CLAIMS, CLAIMS);
+        } finally {
+            CLAIMS.body = null;
+            BUSY.set(false);
+        }
+    }
+
+    /** The shared task counter of {@link #forEach}; used only while {@link #BUSY} is held. */
+    private static final Claims CLAIMS = new Claims();
+
+    private static final class Claims implements Runnable {
+        final AtomicInteger next = new AtomicInteger();
+        int count;
+        IntConsumer body;
+
+        @Override
+        public void run() {
+            // count and body were written before the handoff, whose volatile write and read order them for the worker
+            for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) body.accept(i);
+        }
+    }
+
+    /** The handoff itself; the caller holds {@link #BUSY}. */
+    private static void runPair(Runnable first, Runnable second) {
+        Worker w = worker();
+        w.submit(first);
+        Throwable failure = null;
+        try {
+            second.run();
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        }
+        // wait for the worker even when our half failed: it must not still be writing when the caller moves on
+        try {
+            w.await();
+        } catch (RuntimeException | Error e) {
+            if (failure == null) failure = e;
+            else failure.addSuppressed(e);
+        }
+        if (failure instanceof RuntimeException e) throw e;
+        if (failure instanceof Error e) throw e;
     }
 
     private static final AtomicBoolean BUSY = new AtomicBoolean();

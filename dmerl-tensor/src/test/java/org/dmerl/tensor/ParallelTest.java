@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -101,5 +102,57 @@ class ParallelTest {
         int[] both = new int[2];
         Parallel.run(() -> both[0]++, () -> both[1]++);
         assertArrayEquals(new int[] {1, 1}, both);
+    }
+
+    @Test
+    void forEachRunsEveryTaskExactlyOnceOnBothThreads() {
+        Parallel.setThreads(2);
+        for (int count : new int[] {0, 1, 2, 3, 17, 1000}) {
+            AtomicIntegerArray runs = new AtomicIntegerArray(Math.max(count, 1));
+            Thread caller = Thread.currentThread();
+            boolean[] onWorker = new boolean[1];
+            Parallel.forEach(count, i -> {
+                runs.incrementAndGet(i);
+                if (Thread.currentThread() != caller) onWorker[0] = true;
+                // about 2 µs a task, so that a parked worker wakes long before the caller runs out of tasks
+                for (long end = System.nanoTime() + 2_000; System.nanoTime() < end; ) Thread.onSpinWait();
+            });
+            for (int i = 0; i < count; i++) assertEquals(1, runs.get(i), "task " + i + " of " + count);
+            if (count >= 1000) assertTrue(onWorker[0], "the worker claimed no task of " + count);
+        }
+    }
+
+    @Test
+    void forEachInsideATaskRunsOnItsOwnThreadAndFailuresPropagate() {
+        Parallel.setThreads(2);
+        AtomicIntegerArray inner = new AtomicIntegerArray(4 * 8);
+        Parallel.forEach(4, i -> Parallel.forEach(8, j -> inner.incrementAndGet(8 * i + j)));
+        for (int i = 0; i < 32; i++) assertEquals(1, inner.get(i));
+
+        IllegalStateException failure = new IllegalStateException("task 5");
+        AtomicIntegerArray ran = new AtomicIntegerArray(64);
+        assertSame(failure, assertThrows(IllegalStateException.class, () -> Parallel.forEach(64, i -> {
+            if (i == 5) throw failure;
+            ran.incrementAndGet(i);
+        })));
+        for (int i = 0; i < 64; i++) assertTrue(ran.get(i) <= 1, "task " + i + " ran twice");
+
+        int[] both = new int[2];
+        Parallel.run(() -> both[0]++, () -> both[1]++);
+        assertArrayEquals(new int[] {1, 1}, both, "the worker stays usable");
+    }
+
+    @Test
+    void largeProductsGiveTheOneThreadBitsWhicheverThreadTakesEachPanel() {
+        // column panels are claimed dynamically at two threads: repeat so that assignments vary between calls
+        float[] A = random(256 * 200, 5), B = random(200 * 136, 6);
+        float[] expected = new float[256 * 136];
+        Gemm.gemm(256, 136, 200, A, 0, 1, 256, B, 0, 136, expected, 0, 136);
+        Parallel.setThreads(2);
+        for (int rep = 0; rep < 50; rep++) {
+            float[] C = new float[256 * 136];
+            Gemm.gemm(256, 136, 200, A, 0, 1, 256, B, 0, 136, C, 0, 136);
+            assertArrayEquals(expected, C, "repetition " + rep);
+        }
     }
 }
