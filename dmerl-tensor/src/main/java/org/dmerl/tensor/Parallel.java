@@ -98,9 +98,12 @@ public final class Parallel {
         } catch (RuntimeException | Error e) {
             failure = e;
         }
-        // wait for the worker even when our half failed: it must not still be writing when the caller moves on
+        // A worker that has not taken its task yet (parked: waking an idle vCPU took 0.1–3 ms on this project's VM) is
+        // not waited for: the caller takes the task back and runs it. Otherwise wait for the worker, even when our half
+        // failed: it must not still be writing when the caller moves on.
         try {
-            w.await();
+            if (w.takeBack(first)) first.run();
+            else w.await();
         } catch (RuntimeException | Error e) {
             if (failure == null) failure = e;
             else failure.addSuppressed(e);
@@ -119,10 +122,21 @@ public final class Parallel {
         return worker;
     }
 
+    /**
+     * How long an idle worker spins before it parks. Inside an update or an action the next task follows within
+     * microseconds and a spinning worker takes it at once; a parked one takes 0.1–3 ms to wake on this project's VM,
+     * during which the caller works alone ({@link Worker#takeBack}). The worker used to spin 20,000 times (about 600 µs
+     * here) and park for only 50 µs at a time, so an idle worker kept about 90 % of a core busy for as long as the JVM
+     * ran.
+     */
+    static final long IDLE_SPIN_NANOS = 500_000;
+
     private static final class Worker extends Thread {
-        private volatile Runnable task;
+        private final java.util.concurrent.atomic.AtomicReference<Runnable> task =
+                new java.util.concurrent.atomic.AtomicReference<>();
         private volatile boolean done;
         private volatile Throwable failure;
+        private volatile boolean parked;
 
         Worker() {
             super("dmerl-gemm-worker");
@@ -132,8 +146,15 @@ public final class Parallel {
         void submit(Runnable r) {
             done = false;
             failure = null;
-            task = r;
-            LockSupport.unpark(this);
+            task.set(r);
+            // volatile write of task, then read of parked; the worker writes parked, then reads task: one of the two
+            // sees the other, so a task is never left waiting on a parked worker
+            if (parked) LockSupport.unpark(this);
+        }
+
+        /** True if {@code r} was still waiting and is now the caller's to run; false if the worker has taken it. */
+        boolean takeBack(Runnable r) {
+            return task.compareAndSet(r, null);
         }
 
         void await() {
@@ -149,19 +170,35 @@ public final class Parallel {
         @Override
         public void run() {
             while (true) {
-                Runnable r = task;
-                if (r == null) {
-                    for (int i = 0; i < 20_000 && task == null; i++) Thread.onSpinWait();
-                    if (task == null) LockSupport.parkNanos(50_000);
-                    continue;
-                }
-                task = null;
+                Runnable r = awaitTask();
                 try {
                     r.run();
                 } catch (RuntimeException | Error e) {
                     failure = e;   // an Error too: a dead worker would leave the caller spinning forever
                 }
                 done = true;
+            }
+        }
+
+        /** Takes the next task: spins for {@link #IDLE_SPIN_NANOS}, then parks until {@link #submit} wakes it. */
+        private Runnable awaitTask() {
+            long spinUntil = System.nanoTime() + IDLE_SPIN_NANOS;
+            while (true) {
+                for (int i = 0; i < 64; i++) {
+                    if (task.get() != null) {
+                        Runnable r = task.getAndSet(null);
+                        if (r != null) return r;   // null: the caller took it back first
+                    }
+                    Thread.onSpinWait();
+                }
+                if (System.nanoTime() < spinUntil) continue;
+                parked = true;
+                try {
+                    while (task.get() == null) LockSupport.park(this);
+                } finally {
+                    parked = false;
+                }
+                spinUntil = System.nanoTime() + IDLE_SPIN_NANOS;
             }
         }
     }
