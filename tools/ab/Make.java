@@ -11,7 +11,8 @@ import org.dmerl.tensor.Rng;
 
 /**
  * One repetition of a benchmark of {@code dmerl bench}, at the same shapes, as a Runnable. Compiled separately against
- * each build that {@code bin/ab-bench} compares and loaded in its own class loader.
+ * each build that {@code bin/ab-bench} compares and loaded in its own class loader. It repeats {@code Benchmarks}'
+ * setup instead of calling it because it must compile against older revisions too, which have no such entry points.
  */
 public final class Make {
 
