@@ -103,6 +103,8 @@ public final class Config {
         key("time_embedding", 16, "output width of the Fourier time embedding of k");
         key("squash_critic_latents", true, "critic sees tanh of the latents x_k, x_{k+1} (raw latents let it extrapolate)");
         key("env_time_discounting", false, "discount only at real env steps instead of every diffusion step");
+        key("chain_target", "substep", "diffsac/diffwpo: each sub-step's critic target bootstraps from the next sub-step "
+                + "(substep) or from the next real step's state (real; the chain's remaining sub-steps as taken)");
     }
 
     private final Map<String, Object> values = new LinkedHashMap<>();
@@ -236,6 +238,9 @@ public final class Config {
         if (getDouble("utd") <= 0) p.add("utd must be positive");
         if (!List.of("text", "json").contains(getString("log_format"))) {
             p.add("log_format must be text or json, got '" + getString("log_format") + "'");
+        }
+        if (!List.of("substep", "real").contains(getString("chain_target"))) {
+            p.add("chain_target must be substep or real, got '" + getString("chain_target") + "'");
         }
         if (!List.of("linear", "cosine", "constant").contains(getString("dt_schedule"))) {
             p.add("dt_schedule must be linear, cosine or constant, got '" + getString("dt_schedule") + "'");

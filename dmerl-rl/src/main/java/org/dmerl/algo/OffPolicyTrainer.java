@@ -82,6 +82,12 @@ public final class OffPolicyTrainer {
         float[] s = new float[policy.observationDim()], a = new float[policy.actionDim()];
         float[] s2 = new float[policy.observationDim()];
         double[] action = new double[policy.actionDim()];
+        Chain chain = switch (cfg.getString("chain_target")) {
+            case "substep" -> null;
+            case "real" -> counter.isPresent() ? new Chain(counter.get().subSteps(), s.length, a.length) : null;
+            default -> throw new IllegalArgumentException("chain_target must be substep or real, got '"
+                    + cfg.getString("chain_target") + "'");
+        };
         obs = env.reset(seed);
         boolean needsReset = false;
         if (checkpoints != null && checkpoints.resumeFrom() != null) {
@@ -114,7 +120,12 @@ public final class OffPolicyTrainer {
             toFloat(r.observation(), s2);
             float discount = r.terminated() ? 0f
                     : (discountOnlyAtRealSteps && !real) ? 1f : gammaPerAgentStep;
-            buffer.add(s, a, r.reward(), s2, discount);
+            if (chain != null) {
+                chain.add(s, a, (float) r.reward(), discount);
+                if (real || r.done()) chain.flushTo(buffer, s2);
+            } else {
+                buffer.add(s, a, r.reward(), s2, discount);
+            }
             obs = r.observation();
             needsReset = r.done();
             if (!real) continue;
@@ -221,4 +232,44 @@ public final class OffPolicyTrainer {
 
     public long envSteps() { return envSteps; }
     public long gradSteps() { return gradSteps; }
+
+    /**
+     * {@code chain_target: real}: the sub-steps of one real step, held back until the real step is taken and then
+     * stored with that step's next state, so that every sub-step bootstraps from the next real state (the return of
+     * the chain's remaining sub-steps, as the behaviour took them, folded into its reward and discount) instead of from
+     * the next sub-step: values then need one bootstrap per real step to reach the chain's first sub-step, not K.
+     */
+    static final class Chain {
+        final float[][] obs, actions;
+        final float[] rewards, discounts;
+        int length;
+
+        Chain(int subSteps, int obsDim, int actDim) {
+            obs = new float[subSteps][obsDim];
+            actions = new float[subSteps][actDim];
+            rewards = new float[subSteps];
+            discounts = new float[subSteps];
+        }
+
+        void add(float[] s, float[] a, float reward, float discount) {
+            System.arraycopy(s, 0, obs[length], 0, s.length);
+            System.arraycopy(a, 0, actions[length], 0, a.length);
+            rewards[length] = reward;
+            discounts[length] = discount;
+            length++;
+        }
+
+        /** y_j = Σ_{i≥j} (Π_{j≤l<i} d_l) r_i + (Π_{l≥j} d_l)·V(next): stored as (Σ…, Π…) with {@code next}. */
+        void flushTo(ReplayBuffer buffer, float[] next) {
+            float reward = 0f, discount = 1f;
+            for (int j = length - 1; j >= 0; j--) {
+                reward = rewards[j] + discounts[j] * reward;
+                discount = discounts[j] * discount;
+                rewards[j] = reward;
+                discounts[j] = discount;
+            }
+            for (int j = 0; j < length; j++) buffer.add(obs[j], actions[j], rewards[j], next, discounts[j]);
+            length = 0;
+        }
+    }
 }
