@@ -104,7 +104,8 @@ public final class Config {
         key("squash_critic_latents", true, "critic sees tanh of the latents x_k, x_{k+1} (raw latents let it extrapolate)");
         key("env_time_discounting", false, "discount only at real env steps instead of every diffusion step");
         key("chain_target", "substep", "diffsac/diffwpo: each sub-step's critic target bootstraps from the next sub-step "
-                + "(substep) or from the next real step's state (real; the chain's remaining sub-steps as taken)");
+                + "(substep) or from the next real step's state (real: the chain's remaining sub-steps as taken, "
+                + "without their log-ratio terms)");
     }
 
     private final Map<String, Object> values = new LinkedHashMap<>();

@@ -237,7 +237,9 @@ public final class OffPolicyTrainer {
      * {@code chain_target: real}: the sub-steps of one real step, held back until the real step is taken and then
      * stored with that step's next state, so that every sub-step bootstraps from the next real state (the return of
      * the chain's remaining sub-steps, as the behaviour took them, folded into its reward and discount) instead of from
-     * the next sub-step: values then need one bootstrap per real step to reach the chain's first sub-step, not K.
+     * the next sub-step: values then need one bootstrap per real step to reach the chain's first sub-step, not K. The
+     * remaining sub-steps' log-ratio terms are not in the target (they depend on the current parameters, and the
+     * behaviour's are stale), so each chain's entropy enters the values only through its first sub-step.
      */
     static final class Chain {
         final float[][] obs, actions;
