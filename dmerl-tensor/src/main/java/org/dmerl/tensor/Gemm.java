@@ -41,12 +41,7 @@ public final class Gemm {
         if (Parallel.worthSplitting(M, N, K)) {
             if (usesPanels(M) && !singleColumn(N, sam, sak, ldc)) {
                 // column panels handed out to whichever thread is free: one slowed core then costs less than half
-                PanelProduct product = PANEL_PRODUCT.get().prepare(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-                try {
-                    Parallel.forEach(product.tasks, product);
-                } finally {
-                    product.release();
-                }
+                panels(true, 0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
             } else {
                 SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
             }
@@ -101,12 +96,7 @@ public final class Gemm {
                 for (; m < m1; m++) kernel1x4(m, n, K, A, aOff, sak, sam, B, bOff, ldb, C, cOff, ldc);
             }
         } else if (usesPanels(m1 - m0)) {
-            PanelProduct product = PANEL_PRODUCT.get().prepare(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-            try {
-                for (int task = 0; task < product.tasks; task++) product.accept(task);
-            } finally {
-                product.release();
-            }
+            panels(false, m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
             return;
         } else {
             for (; n + 2 * L <= N; n += 2 * L) {
@@ -215,6 +205,18 @@ public final class Gemm {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** Rows [m0, m1) through this thread's {@link PanelProduct}, its panels shared with the worker or all run here. */
+    private static void panels(boolean shareWithWorker, int m0, int m1, int N, int K, float[] A, int aOff, int sam,
+                               int sak, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+        PanelProduct product = PANEL_PRODUCT.get().prepare(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        try {
+            if (shareWithWorker) Parallel.forEach(product.tasks, product);
+            else for (int task = 0; task < product.tasks; task++) product.accept(task);
+        } finally {
+            product.release();
+        }
+    }
 
     /** One calling thread's reusable {@link PanelProduct}: a new one per product would allocate. */
     private static final ThreadLocal<PanelProduct> PANEL_PRODUCT = ThreadLocal.withInitial(PanelProduct::new);

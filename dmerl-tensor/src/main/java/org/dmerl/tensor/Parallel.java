@@ -2,8 +2,9 @@ package org.dmerl.tensor;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntConsumer;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 
 /**
  * An optional second thread for large products. One persistent worker takes half of the work with a spin-then-park
@@ -132,8 +133,7 @@ public final class Parallel {
     static final long IDLE_SPIN_NANOS = 500_000;
 
     private static final class Worker extends Thread {
-        private final java.util.concurrent.atomic.AtomicReference<Runnable> task =
-                new java.util.concurrent.atomic.AtomicReference<>();
+        private final AtomicReference<Runnable> task = new AtomicReference<>();
         private volatile boolean done;
         private volatile Throwable failure;
         private volatile boolean parked;
