@@ -206,11 +206,7 @@ public final class Config {
         if (getDouble("gamma") <= 0 || getDouble("gamma") > 1) p.add("gamma must be in (0, 1]");
         if (getDouble("tau") <= 0 || getDouble("tau") > 1) p.add("tau must be in (0, 1]");
         if (getInt("diffusion_steps") < 1) p.add("diffusion_steps must be ≥ 1");
-        if (!(getDouble("eta_max") >= 0)) p.add("eta_max must be ≥ 0 (0: no bound), got " + getDouble("eta_max"));
-        if (!(getDouble("eta_min") >= 0)) p.add("eta_min must be ≥ 0 (0: no bound), got " + getDouble("eta_min"));
-        if (getDouble("eta_max") > 0 && getDouble("eta_min") > getDouble("eta_max")) {
-            p.add("eta_min " + getDouble("eta_min") + " is above eta_max " + getDouble("eta_max"));
-        }
+        p.addAll(org.dmerl.policy.DiffusionKernelPolicy.Settings.etaBoundProblems(getDouble("eta_min"), getDouble("eta_max")));
         if (getInt("num_envs") < 1) p.add("num_envs must be ≥ 1");
         if (getDouble("kl_bound") < 0) p.add("kl_bound must be ≥ 0");
         if (!(getDouble("fisher_decay") > 0 && getDouble("fisher_decay") < 1)) p.add("fisher_decay must be in (0, 1)");

@@ -44,11 +44,17 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
                            Sampler evalSampler, int[] hidden, int timeEmbedding, double etaMin, double etaMax) {
 
         public Settings {
-            if (!(etaMin >= 0)) throw new IllegalArgumentException("eta_min must be ≥ 0 (0: no bound), got " + etaMin);
-            if (!(etaMax >= 0)) throw new IllegalArgumentException("eta_max must be ≥ 0 (0: no bound), got " + etaMax);
-            if (etaMax > 0 && etaMin > etaMax) {
-                throw new IllegalArgumentException("eta_min " + etaMin + " is above eta_max " + etaMax);
-            }
+            List<String> problems = etaBoundProblems(etaMin, etaMax);
+            if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
+        }
+
+        /** What is wrong with a pair of η bounds (empty when valid); {@code Config} reports the same before a run. */
+        public static List<String> etaBoundProblems(double etaMin, double etaMax) {
+            List<String> p = new ArrayList<>();
+            if (!(etaMin >= 0)) p.add("eta_min must be ≥ 0 (0: no bound), got " + etaMin);
+            if (!(etaMax >= 0)) p.add("eta_max must be ≥ 0 (0: no bound), got " + etaMax);
+            if (etaMax > 0 && etaMin > etaMax) p.add("eta_min " + etaMin + " is above eta_max " + etaMax);
+            return p;
         }
 
         /** Without a bound on η. */
