@@ -104,8 +104,8 @@ public final class Config {
         key("squash_critic_latents", true, "critic sees tanh of the latents x_k, x_{k+1} (raw latents let it extrapolate)");
         key("env_time_discounting", false, "discount only at real env steps instead of every diffusion step");
         key("chain_target", "substep", "diffsac/diffwpo: each sub-step's critic target bootstraps from the next sub-step "
-                + "(substep) or from the next real step's state (real: the chain's remaining sub-steps as taken, "
-                + "without their log-ratio terms)");
+                + "(substep) or from the next real step's state, the chain's remaining sub-steps as taken (real: "
+                + "without their log-ratio terms; real_entropy: with the log ratios they were drawn with, times α)");
     }
 
     private final Map<String, Object> values = new LinkedHashMap<>();
@@ -236,8 +236,8 @@ public final class Config {
         if (!List.of("text", "json").contains(getString("log_format"))) {
             p.add("log_format must be text or json, got '" + getString("log_format") + "'");
         }
-        if (!List.of("substep", "real").contains(getString("chain_target"))) {
-            p.add("chain_target must be substep or real, got '" + getString("chain_target") + "'");
+        if (!List.of("substep", "real", "real_entropy").contains(getString("chain_target"))) {
+            p.add("chain_target must be substep, real or real_entropy, got '" + getString("chain_target") + "'");
         }
         if (!List.of("linear", "cosine", "constant").contains(getString("dt_schedule"))) {
             p.add("dt_schedule must be linear, cosine or constant, got '" + getString("dt_schedule") + "'");

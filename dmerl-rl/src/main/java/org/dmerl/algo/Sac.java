@@ -215,7 +215,8 @@ public final class Sac {
     public Losses update(ReplayBuffer.Batch batch, Rng rng) {
         float alpha = alpha();
 
-        // Soft Bellman target: y = r + discount·(min Q'(s', a') − α log π(a'|s')), a' ~ π(·|s')
+        // Soft Bellman target: y = r − α·skipped + discount·(min Q'(s', a') − α log π(a'|s')), a' ~ π(·|s'), where
+        // skipped sums the log π terms of steps a multi-step transition jumps over (0 for one step)
         Graph tg = targetGraph;
         tg.reset();
         tg.setGradEnabled(false);
@@ -223,7 +224,8 @@ public final class Sac {
         StochasticPolicy.Sample next = actor.sample(tg, batch.nextObs(), nextNoise);
         Tensor minQNext = criticTarget.min(tg, batch.nextObs(), next.action());
         Tensor softNext = tg.sub(minQNext, tg.mulScalar(next.logProb(), alpha));
-        Tensor qTarget = tg.add(batch.rewards(), tg.mul(batch.discount(), softNext));
+        Tensor reward = tg.sub(batch.rewards(), tg.mulScalar(batch.skippedLogProb(), alpha));
+        Tensor qTarget = tg.add(reward, tg.mul(batch.discount(), softNext));
 
         // Critic: MSE of both heads to the target
         Graph cg = criticGraph;

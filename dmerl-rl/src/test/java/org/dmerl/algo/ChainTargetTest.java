@@ -12,7 +12,7 @@ class ChainTargetTest {
     /** Sub-steps j = 0, 1, 2 with sub-step discount 0.9 and the real reward 5 at the last one. */
     private static ReplayBuffer flushed(float lastDiscount) {
         ReplayBuffer buffer = new ReplayBuffer(8, 2, 1, 4);
-        OffPolicyTrainer.Chain chain = new OffPolicyTrainer.Chain(3, 2, 1);
+        OffPolicyTrainer.Chain chain = new OffPolicyTrainer.Chain(3, 2, 1, false);
         for (int j = 0; j < 3; j++) {
             chain.add(new float[] {j, -j}, new float[] {10 * j}, j == 2 ? 5f : 0f, j == 2 ? lastDiscount : 0.9f);
         }
@@ -36,6 +36,27 @@ class ChainTargetTest {
     }
 
     @Test
+    void realEntropyKeepsTheRemainingSubStepsLogRatiosDiscounted() {
+        ReplayBuffer buffer = new ReplayBuffer(8, 2, 1, 4);
+        OffPolicyTrainer.Chain chain = new OffPolicyTrainer.Chain(3, 2, 1, true);
+        for (int j = 0; j < 3; j++) chain.add(new float[] {j, -j}, new float[] {10 * j}, j == 2 ? 5f : 0f, 0.9f);
+        chain.logRatios[0] = 1.5f;
+        chain.logRatios[1] = -2f;
+        chain.logRatios[2] = 3f;
+        chain.flushTo(buffer, new float[] {7, 8});
+        // T_j = Σ_{i>j} (Π_{j≤l<i} d_l) l_i: the sub-step's own l_j is its actor's term, not part of its target
+        float[] skipped = {0.9f * -2f + 0.81f * 3f, 0.9f * 3f, 0f};
+        for (int j = 0; j < 3; j++) assertEquals(skipped[j], buffer.skippedLogProb[j], 1e-5f, "skipped " + j);
+        assertEquals(0.81f * 5, buffer.rewards[0], 1e-5f, "rewards fold as with chain_target real");
+    }
+
+    @Test
+    void withoutEntropyTheSkippedSumIsZero() {
+        ReplayBuffer buffer = flushed(0.9f);
+        for (int j = 0; j < 3; j++) assertEquals(0f, buffer.skippedLogProb[j], "skipped " + j);
+    }
+
+    @Test
     void aTerminalRealStepStopsBootstrappingForTheWholeChain() {
         ReplayBuffer buffer = flushed(0f);
         for (int j = 0; j < 3; j++) assertEquals(0f, buffer.discount[j], "discount " + j);
@@ -52,7 +73,11 @@ class ChainTargetTest {
         assertEquals(real.episodes(), again.episodes());
         SacTest.Trace substep = SacTest.run(SacTest.diffSacConfig());
         assertTrue(!real.episodes().equals(substep.episodes()), "the targets changed nothing");
+        SacTest.Trace entropy = SacTest.run(SacTest.diffSacConfig().set("chain_target", "real_entropy"));
+        assertTrue(Double.isFinite(entropy.result().evalReturnMean()), entropy.evaluations().toString());
+        assertEquals(entropy.episodes(), SacTest.run(SacTest.diffSacConfig().set("chain_target", "real_entropy")).episodes());
+        assertTrue(!entropy.episodes().equals(real.episodes()), "the log ratios changed nothing");
         var problems = new Config().set("chain_target", "next").problems();
-        assertTrue(problems.stream().anyMatch(p -> p.contains("chain_target must be substep or real")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("chain_target must be substep, real or real_entropy")), problems.toString());
     }
 }

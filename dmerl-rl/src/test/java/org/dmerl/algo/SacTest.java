@@ -198,6 +198,29 @@ class SacTest {
         return buffer;
     }
 
+    /** A skipped log-prob sum c enters the target as the reward r − α·c: both batches give the same critic loss. */
+    @Test
+    void skippedLogProbIsSubtractedFromTheRewardTimesAlpha() {
+        float[] losses = new float[2];
+        for (int variant = 0; variant < 2; variant++) {
+            Rng rng = new Rng(4);
+            var actor = new TanhGaussianPolicy(3, 1, new int[] {16}, Activation.RELU, -5f, 2f, rng);
+            Sac sac = smallSac(rng, actor, 1e-3f);
+            ReplayBuffer.Batch batch = randomBuffer(new Rng(5)).sample(new Rng(6));
+            for (int i = 0; i < batch.rewards().size(); i++) {
+                float c = 0.25f * (i % 5) - 0.5f;
+                if (variant == 0) batch.skippedLogProb().data[i] = c;
+                else batch.rewards().data[i] -= sac.alpha() * c;
+            }
+            losses[variant] = sac.update(batch, new Rng(7)).criticLoss();
+        }
+        assertEquals(losses[1], losses[0], 1e-5f * Math.abs(losses[1]));
+        Rng rng = new Rng(4);
+        Sac plain = smallSac(rng, new TanhGaussianPolicy(3, 1, new int[] {16}, Activation.RELU, -5f, 2f, rng), 1e-3f);
+        assertTrue(Math.abs(plain.update(randomBuffer(new Rng(5)).sample(new Rng(6)), new Rng(7)).criticLoss() - losses[0])
+                > 1e-4f, "the skipped sums changed nothing");
+    }
+
     /** Right after a refresh π_old = π_θ, so KL is exactly 0 and the update is SAC's own. */
     @Test
     void trustRegionIsInactiveRightAfterRefresh() {
