@@ -105,7 +105,7 @@ public final class Config {
         key("env_time_discounting", false, "discount only at real env steps instead of every diffusion step");
         key("chain_target", "substep", "diffsac/diffwpo: each sub-step's critic target bootstraps from the next sub-step "
                 + "(substep) or from the next real step's state, the chain's remaining sub-steps as taken (real: "
-                + "without their log-ratio terms; real_entropy: with the log ratios they were drawn with, times α)");
+                + "without their log-ratio terms; real_entropy: with their log ratios under the current parameters, times α)");
     }
 
     private final Map<String, Object> values = new LinkedHashMap<>();

@@ -27,7 +27,7 @@ public final class OffPolicyTrainer {
     private final boolean discountOnlyAtRealSteps;
     private final TrainingListener listener;
     private final Evaluator evaluator = new Evaluator();
-    private final Graph actGraph = new Graph(), chainGraph = new Graph();
+    private final Graph actGraph = new Graph();
 
     private long envSteps, agentSteps, gradSteps;
     private double gradCredit;
@@ -50,6 +50,7 @@ public final class OffPolicyTrainer {
         this.learnRng = rng.split();
         int capacity = (int) Math.min(cfg.getInt("buffer_size"), Math.max(1L, cfg.getLong("steps") * agentStepsPerEnvStep()));
         buffer = new ReplayBuffer(capacity, policy.observationDim(), policy.actionDim(), cfg.getInt("batch_size"));
+        if (cfg.getString("chain_target").equals("real_entropy")) buffer.withChains(agentStepsPerEnvStep());
     }
 
     private int agentStepsPerEnvStep() {
@@ -86,7 +87,7 @@ public final class OffPolicyTrainer {
         Chain chain = switch (chainTarget) {
             case "substep" -> null;
             case "real", "real_entropy" -> counter.isPresent()
-                    ? new Chain(counter.get().subSteps(), s.length, a.length, chainTarget.equals("real_entropy")) : null;
+                    ? new Chain(counter.get().subSteps(), s.length, a.length) : null;
             default -> throw new IllegalArgumentException("chain_target must be substep, real or real_entropy, got '"
                     + chainTarget + "'");
         };
@@ -124,10 +125,7 @@ public final class OffPolicyTrainer {
                     : (discountOnlyAtRealSteps && !real) ? 1f : gammaPerAgentStep;
             if (chain != null) {
                 chain.add(s, a, (float) r.reward(), discount);
-                if (real || r.done()) {
-                    if (chain.withLogRatios) chain.setLogRatios(policy, chainGraph);
-                    chain.flushTo(buffer, s2);
-                }
+                if (real || r.done()) chain.flushTo(buffer, s2);
             } else {
                 buffer.add(s, a, r.reward(), s2, discount);
             }
@@ -244,24 +242,20 @@ public final class OffPolicyTrainer {
      * the chain's remaining sub-steps, as the behaviour took them, folded into its reward and discount) instead of from
      * the next sub-step: values then need one bootstrap per real step to reach the chain's first sub-step, not K.
      * With {@code real} the remaining sub-steps' log-ratio terms are left out of the target, so each chain's entropy
-     * enters the values only through its first sub-step. With {@code real_entropy} they are kept: the behaviour's log
-     * ratios l_i of the remaining sub-steps (computed when the chain is stored, under the parameters that drew it) go
-     * into the transition's skipped log-prob sum, which the target weights by the current α.
+     * enters the values only through its first sub-step. With {@code real_entropy} the buffer links each sub-step to
+     * the ones after it, and the learner subtracts their log ratios under its current parameters (times α).
      */
     static final class Chain {
         final float[][] obs, actions;
-        final float[] rewards, discounts, logRatios, skippedSums;
-        final boolean withLogRatios;
+        final float[] rewards, discounts, ownDiscounts;
         int length;
 
-        Chain(int subSteps, int obsDim, int actDim, boolean withLogRatios) {
+        Chain(int subSteps, int obsDim, int actDim) {
             obs = new float[subSteps][obsDim];
             actions = new float[subSteps][actDim];
             rewards = new float[subSteps];
             discounts = new float[subSteps];
-            logRatios = new float[subSteps];
-            skippedSums = new float[subSteps];
-            this.withLogRatios = withLogRatios;
+            ownDiscounts = new float[subSteps];
         }
 
         void add(float[] s, float[] a, float reward, float discount) {
@@ -269,41 +263,25 @@ public final class OffPolicyTrainer {
             System.arraycopy(a, 0, actions[length], 0, a.length);
             rewards[length] = reward;
             discounts[length] = discount;
-            logRatios[length] = 0f;
+            ownDiscounts[length] = discount;
             length++;
         }
 
-        /** Each held sub-step's log-density term under the policy's current parameters, in one batched pass. */
-        void setLogRatios(StochasticPolicy policy, Graph g) {
-            g.reset();
-            g.setGradEnabled(false);
-            Tensor o = g.input(length, obs[0].length), a = g.input(length, actions[0].length);
-            for (int j = 0; j < length; j++) {
-                System.arraycopy(obs[j], 0, o.data, j * obs[j].length, obs[j].length);
-                System.arraycopy(actions[j], 0, a.data, j * actions[j].length, actions[j].length);
-            }
-            StochasticPolicy.Densities d = policy.densities(g, o, a);
-            for (int j = 0; j < length; j++) {
-                logRatios[j] = d.logProb().data[j] - (d.logReference() == null ? 0f : d.logReference().data[j]);
-            }
-        }
-
         /**
-         * y_j = Σ_{i≥j} (Π_{j≤l<i} d_l) r_i − α Σ_{i>j} (Π_{j≤l<i} d_l) l_i + (Π_{l≥j} d_l)·V(next): stored as the
-         * first sum, the second (without α; zero unless log ratios were set) and the product, with {@code next}.
+         * y_j = Σ_{i≥j} (Π_{j≤l<i} d_l) r_i [− α Σ_{i>j} (Π_{j≤l<i} d_l) l_i] + (Π_{l≥j} d_l)·V(next): stored as the
+         * first sum and the product with {@code next}, and for the bracket the count of later sub-steps (stored next)
+         * and d_j.
          */
         void flushTo(ReplayBuffer buffer, float[] next) {
-            float reward = 0f, discount = 1f, skipped = 0f;
+            float reward = 0f, discount = 1f;
             for (int j = length - 1; j >= 0; j--) {
-                if (j < length - 1) skipped = discounts[j] * (logRatios[j + 1] + skipped);
-                skippedSums[j] = skipped;
                 reward = rewards[j] + discounts[j] * reward;
                 discount = discounts[j] * discount;
                 rewards[j] = reward;
                 discounts[j] = discount;
             }
             for (int j = 0; j < length; j++) {
-                buffer.add(obs[j], actions[j], rewards[j], next, discounts[j], skippedSums[j]);
+                buffer.add(obs[j], actions[j], rewards[j], next, discounts[j], length - 1 - j, ownDiscounts[j]);
             }
             length = 0;
         }

@@ -211,12 +211,34 @@ public final class Sac {
         return last;
     }
 
+    /**
+     * Per batch row, Σ weight·logProb over the steps the row's transition jumps over, with logProb (the log ratio
+     * l_k for kernel steps) evaluated under the current parameters at the stored actions.
+     */
+    private Tensor skippedLogProb(Graph g, ReplayBuffer.Successors steps) {
+        int obsDim = actor.observationDim(), actDim = actor.actionDim();
+        Tensor o = g.input(steps.rows, obsDim), a = g.input(steps.rows, actDim);
+        System.arraycopy(steps.obs, 0, o.data, 0, steps.rows * obsDim);
+        System.arraycopy(steps.actions, 0, a.data, 0, steps.rows * actDim);
+        StochasticPolicy.Densities d = actor.densities(g, o, a);
+        float[] logProb = d.logProb().data, logRef = d.logReference() == null ? null : d.logReference().data;
+        Tensor out = g.input(steps.count.length, 1);
+        for (int b = 0, row = 0; b < steps.count.length; b++) {
+            float sum = 0f;
+            for (int m = 0; m < steps.count[b]; m++, row++) {
+                sum += steps.weight[row] * (logProb[row] - (logRef == null ? 0f : logRef[row]));
+            }
+            out.data[b] = sum;
+        }
+        return out;
+    }
+
     /** One gradient step of critics, actor, temperature and targets on a replay batch. */
     public Losses update(ReplayBuffer.Batch batch, Rng rng) {
         float alpha = alpha();
 
         // Soft Bellman target: y = r − α·skipped + discount·(min Q'(s', a') − α log π(a'|s')), a' ~ π(·|s'), where
-        // skipped sums the log π terms of steps a multi-step transition jumps over (0 for one step)
+        // skipped sums the log π terms of the stored steps a multi-step transition jumps over (none for one step)
         Graph tg = targetGraph;
         tg.reset();
         tg.setGradEnabled(false);
@@ -224,7 +246,8 @@ public final class Sac {
         StochasticPolicy.Sample next = actor.sample(tg, batch.nextObs(), nextNoise);
         Tensor minQNext = criticTarget.min(tg, batch.nextObs(), next.action());
         Tensor softNext = tg.sub(minQNext, tg.mulScalar(next.logProb(), alpha));
-        Tensor reward = tg.sub(batch.rewards(), tg.mulScalar(batch.skippedLogProb(), alpha));
+        Tensor reward = batch.successors() == null || batch.successors().rows == 0 ? batch.rewards()
+                : tg.sub(batch.rewards(), tg.mulScalar(skippedLogProb(tg, batch.successors()), alpha));
         Tensor qTarget = tg.add(reward, tg.mul(batch.discount(), softNext));
 
         // Critic: MSE of both heads to the target

@@ -12,7 +12,7 @@ class ChainTargetTest {
     /** Sub-steps j = 0, 1, 2 with sub-step discount 0.9 and the real reward 5 at the last one. */
     private static ReplayBuffer flushed(float lastDiscount) {
         ReplayBuffer buffer = new ReplayBuffer(8, 2, 1, 4);
-        OffPolicyTrainer.Chain chain = new OffPolicyTrainer.Chain(3, 2, 1, false);
+        OffPolicyTrainer.Chain chain = new OffPolicyTrainer.Chain(3, 2, 1);
         for (int j = 0; j < 3; j++) {
             chain.add(new float[] {j, -j}, new float[] {10 * j}, j == 2 ? 5f : 0f, j == 2 ? lastDiscount : 0.9f);
         }
@@ -36,24 +36,36 @@ class ChainTargetTest {
     }
 
     @Test
-    void realEntropyKeepsTheRemainingSubStepsLogRatiosDiscounted() {
-        ReplayBuffer buffer = new ReplayBuffer(8, 2, 1, 4);
-        OffPolicyTrainer.Chain chain = new OffPolicyTrainer.Chain(3, 2, 1, true);
-        for (int j = 0; j < 3; j++) chain.add(new float[] {j, -j}, new float[] {10 * j}, j == 2 ? 5f : 0f, 0.9f);
-        chain.logRatios[0] = 1.5f;
-        chain.logRatios[1] = -2f;
-        chain.logRatios[2] = 3f;
-        chain.flushTo(buffer, new float[] {7, 8});
-        // T_j = Σ_{i>j} (Π_{j≤l<i} d_l) l_i: the sub-step's own l_j is its actor's term, not part of its target
-        float[] skipped = {0.9f * -2f + 0.81f * 3f, 0.9f * 3f, 0f};
-        for (int j = 0; j < 3; j++) assertEquals(skipped[j], buffer.skippedLogProb[j], 1e-5f, "skipped " + j);
-        assertEquals(0.81f * 5, buffer.rewards[0], 1e-5f, "rewards fold as with chain_target real");
+    void realEntropyBatchesCarryTheLaterSubStepsOfEachSampledSubStep() {
+        ReplayBuffer buffer = new ReplayBuffer(8, 2, 1, 6).withChains(3);
+        OffPolicyTrainer.Chain chain = new OffPolicyTrainer.Chain(3, 2, 1);
+        for (int c = 0; c < 2; c++) {   // two chains, the second one ending the episode
+            for (int j = 0; j < 3; j++) {
+                chain.add(new float[] {j, c}, new float[] {10 * j + c}, j == 2 ? 5f : 0f, j == 2 && c == 1 ? 0f : 0.9f);
+            }
+            chain.flushTo(buffer, new float[] {7, 8});
+        }
+        ReplayBuffer.Batch batch = buffer.sample(new org.dmerl.tensor.Rng(3));
+        ReplayBuffer.Successors later = batch.successors();
+        int row = 0;
+        for (int b = 0; b < 6; b++) {
+            int j = (int) batch.obs().data[2 * b], c = (int) batch.obs().data[2 * b + 1];
+            assertEquals(2 - j, later.count[b], "sub-step " + j + " of chain " + c);
+            float weight = 1f;
+            for (int m = 1; m <= 2 - j; m++, row++) {
+                weight *= 0.9f;
+                assertArrayEquals(new float[] {j + m, c}, new float[] {later.obs[2 * row], later.obs[2 * row + 1]});
+                assertEquals(10f * (j + m) + c, later.actions[row]);
+                assertEquals(weight, later.weight[row], 1e-6f, "Π of the one-step discounts before it");
+            }
+        }
+        assertEquals(row, later.rows);
+        assertTrue(row > 0, "the sample drew only last sub-steps");
     }
 
     @Test
-    void withoutEntropyTheSkippedSumIsZero() {
-        ReplayBuffer buffer = flushed(0.9f);
-        for (int j = 0; j < 3; j++) assertEquals(0f, buffer.skippedLogProb[j], "skipped " + j);
+    void aBufferWithoutChainsCarriesNoSuccessors() {
+        assertEquals(null, flushed(0.9f).sample(new org.dmerl.tensor.Rng(1)).successors());
     }
 
     @Test

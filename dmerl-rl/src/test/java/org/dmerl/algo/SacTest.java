@@ -198,27 +198,48 @@ class SacTest {
         return buffer;
     }
 
-    /** A skipped log-prob sum c enters the target as the reward r − α·c: both batches give the same critic loss. */
+    /**
+     * Later chain steps in the batch enter the target as the reward r − α·Σ weight·log π(a_m|s_m), log π under the
+     * current actor: the same critic loss as a chain-free batch whose rewards were lowered by hand.
+     */
     @Test
-    void skippedLogProbIsSubtractedFromTheRewardTimesAlpha() {
+    void laterChainStepsAreSubtractedFromTheRewardTimesAlpha() {
         float[] losses = new float[2];
         for (int variant = 0; variant < 2; variant++) {
             Rng rng = new Rng(4);
-            var actor = new TanhGaussianPolicy(3, 1, new int[] {16}, Activation.RELU, -5f, 2f, rng);
-            Sac sac = smallSac(rng, actor, 1e-3f);
-            ReplayBuffer.Batch batch = randomBuffer(new Rng(5)).sample(new Rng(6));
-            for (int i = 0; i < batch.rewards().size(); i++) {
-                float c = 0.25f * (i % 5) - 0.5f;
-                if (variant == 0) batch.skippedLogProb().data[i] = c;
-                else batch.rewards().data[i] -= sac.alpha() * c;
+            var actor = new org.dmerl.policy.DiagGaussianPolicy(3, 1, new int[] {16}, Activation.TANH, -0.5f, rng);
+            var critic = new TwinCritic("c", 3, 1, new int[] {16}, Activation.RELU, rng);
+            var target = new TwinCritic("t", 3, 1, new int[] {16}, Activation.RELU, rng);
+            Sac sac = new Sac(actor, critic, target, 16, 1e-3f, 1e-3f, 1e-3f, 0.2f, true, -1f, 1f, 0.05f);
+            ReplayBuffer buffer = new ReplayBuffer(64, 3, 1, 16);
+            if (variant == 0) buffer.withChains(4);
+            Rng data = new Rng(5);
+            float[][] s = new float[4][], a = new float[4][];
+            for (int c = 0; c < 16; c++) {
+                for (int j = 0; j < 4; j++) {
+                    s[j] = new float[] {(float) data.gaussian(), (float) data.gaussian(), j};
+                    a[j] = new float[] {(float) data.uniform(-1, 1)};
+                }
+                float r = (float) data.gaussian();
+                for (int j = 0; j < 4; j++) {
+                    float reward = r;
+                    if (variant == 1) {   // subtract α Σ_{m>j} 0.9^{m−j} log π(a_m|s_m) by hand
+                        for (int m = j + 1; m < 4; m++) {
+                            reward -= 0.2f * (float) Math.pow(0.9, m - j) * logProb(actor, s[m], a[m]);
+                        }
+                    }
+                    buffer.add(s[j], a[j], reward, s[3], 0.5f, 3 - j, 0.9f);
+                }
             }
-            losses[variant] = sac.update(batch, new Rng(7)).criticLoss();
+            losses[variant] = sac.update(buffer.sample(new Rng(6)), new Rng(7)).criticLoss();
         }
-        assertEquals(losses[1], losses[0], 1e-5f * Math.abs(losses[1]));
-        Rng rng = new Rng(4);
-        Sac plain = smallSac(rng, new TanhGaussianPolicy(3, 1, new int[] {16}, Activation.RELU, -5f, 2f, rng), 1e-3f);
-        assertTrue(Math.abs(plain.update(randomBuffer(new Rng(5)).sample(new Rng(6)), new Rng(7)).criticLoss() - losses[0])
-                > 1e-4f, "the skipped sums changed nothing");
+        assertEquals(losses[1], losses[0], 1e-4f * Math.abs(losses[1]));
+    }
+
+    private static float logProb(org.dmerl.policy.StochasticPolicy actor, float[] s, float[] a) {
+        org.dmerl.tensor.Graph g = new org.dmerl.tensor.Graph();
+        g.setGradEnabled(false);
+        return actor.densities(g, Tensor.of(1, s.length, s), Tensor.of(1, a.length, a)).logProb().data[0];
     }
 
     /** Right after a refresh π_old = π_θ, so KL is exactly 0 and the update is SAC's own. */
