@@ -313,6 +313,23 @@ class ResumeTest {
         assertArrayEquals(Files.readAllBytes(a.resolve("policy.ckpt")), Files.readAllBytes(b.resolve("policy.ckpt")));
     }
 
+    /** With chain_target real_entropy the buffer's chain links are checkpointed too. */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void resumeWithChainLinksIsExact(@TempDir Path tmp) throws Exception {
+        List<String> chain = new ArrayList<>(TINY);
+        chain.set(chain.indexOf("sac"), "diffsac");
+        chain.addAll(List.of("--set", "denoiser_hidden=16,16", "--set", "diffusion_steps=3",
+                "--set", "chain_target=real_entropy"));
+        Path a = tmp.resolve("long"), b = tmp.resolve("short");
+        assertEquals(0, run(args(chain, "--steps", "600", "--out", a.toString())).code());
+        assertEquals(0, run(args(chain, "--steps", "400", "--out", b.toString())).code());
+        Outcome r = run("train", "--resume", b.toString(), "--steps", "600");
+        assertEquals(0, r.code(), r.all());
+        assertEquals(Files.readString(a.resolve("eval.csv")), Files.readString(b.resolve("eval.csv")));
+        assertArrayEquals(Files.readAllBytes(a.resolve("policy.ckpt")), Files.readAllBytes(b.resolve("policy.ckpt")));
+    }
+
     /** The KL trust region's state (π_old, λ, its Adam, the refresh counter) and the Fisher average are checkpointed. */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
