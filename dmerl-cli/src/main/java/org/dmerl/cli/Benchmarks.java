@@ -62,8 +62,14 @@ public final class Benchmarks {
         }
         for (int threads = 1; threads <= 2 && kinds.contains(Kind.diffsac); threads++) {
             Parallel.setThreads(threads);
-            Timing t = diffsacUpdate(17, 6, 8);
+            Timing t = diffsacUpdate(17, 6, 8, false);
             out.printf(Locale.ROOT, "diffsac update obs17 act6 K8 B256 threads=%d  %8.1f us%s%n", threads, t.median, t.fullSpeed());
+        }
+        if (kinds.contains(Kind.diffsac)) {
+            Parallel.setThreads(1);
+            Timing t = diffsacUpdate(17, 6, 8, true);
+            out.printf(Locale.ROOT, "diffsac update obs17 act6 K8 B256 chain_target=real_entropy threads=1  %8.1f us%s%n",
+                    t.median, t.fullSpeed());
         }
         if (kinds.contains(Kind.ppo)) {
             for (String algo : new String[] {"ppo", "diffppo"}) {
@@ -114,8 +120,12 @@ public final class Benchmarks {
         });
     }
 
-    /** One DiffSAC update on augmented transitions (critic, actor, temperature, Polyak). */
-    static Timing diffsacUpdate(int obsDim, int actDim, int k) {
+    /**
+     * One DiffSAC update on augmented transitions (critic, actor, temperature, Polyak); with {@code chains}, each
+     * transition is linked to the rest of its chain as {@code chain_target: real_entropy} stores them, so the target
+     * also evaluates the later sub-steps' log ratios (on average (K − 1)/2 per sampled transition).
+     */
+    static Timing diffsacUpdate(int obsDim, int actDim, int k, boolean chains) {
         Config cfg = new Config().set("diffusion_steps", k);
         Rng rng = new Rng(9);
         var actor = Agents.diffusionPolicy(cfg, obsDim, actDim, rng);
@@ -123,13 +133,14 @@ public final class Benchmarks {
         TwinCritic target = Agents.diffusionCritic(cfg, "t", obsDim, actDim, rng);
         Sac sac = new Sac(actor, critic, target, 256, 3e-4f, 1e-3f, 1e-3f, 0.01f, true, -5f * actDim, k, 0.02f);
         int width = obsDim + actDim + k;
-        ReplayBuffer buffer = new ReplayBuffer(10_000, width, actDim, 256);
+        ReplayBuffer buffer = new ReplayBuffer(10_000 / k * k, width, actDim, 256);
+        if (chains) buffer.withChains(k);
         float[] s = new float[width], a = new float[actDim];
-        for (int i = 0; i < 10_000; i++) {
+        for (int i = 0; i < buffer.capacity(); i++) {
             for (int j = 0; j < obsDim + actDim; j++) s[j] = (float) rng.gaussian();
             for (int j = 0; j < k; j++) s[obsDim + actDim + j] = j == i % k ? 1f : 0f;
             for (int j = 0; j < actDim; j++) a[j] = (float) rng.gaussian();
-            buffer.add(s, a, rng.gaussian(), s, 0.99f);
+            buffer.add(s, a, rng.gaussian(), s, 0.99f, k - 1 - i % k, 0.99f);
         }
         return median(50, 200, () -> sac.update(buffer.sample(rng), rng));
     }
