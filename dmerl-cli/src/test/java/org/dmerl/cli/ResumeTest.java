@@ -321,10 +321,16 @@ class ResumeTest {
         chain.set(chain.indexOf("sac"), "diffsac");
         chain.addAll(List.of("--set", "denoiser_hidden=16,16", "--set", "diffusion_steps=3",
                 "--set", "chain_target=real_entropy"));
+        assertStopAndResumeMatchesOneRun(chain, 400, 600, tmp);
+    }
+
+    /** A run stopped after {@code stopAt} steps and resumed to {@code total} ends as one run of {@code total} does. */
+    private static void assertStopAndResumeMatchesOneRun(List<String> cmd, int stopAt, int total, Path tmp)
+            throws Exception {
         Path a = tmp.resolve("long"), b = tmp.resolve("short");
-        assertEquals(0, run(args(chain, "--steps", "600", "--out", a.toString())).code());
-        assertEquals(0, run(args(chain, "--steps", "400", "--out", b.toString())).code());
-        Outcome r = run("train", "--resume", b.toString(), "--steps", "600");
+        assertEquals(0, run(args(cmd, "--steps", String.valueOf(total), "--out", a.toString())).code());
+        assertEquals(0, run(args(cmd, "--steps", String.valueOf(stopAt), "--out", b.toString())).code());
+        Outcome r = run("train", "--resume", b.toString(), "--steps", String.valueOf(total));
         assertEquals(0, r.code(), r.all());
         assertEquals(Files.readString(a.resolve("eval.csv")), Files.readString(b.resolve("eval.csv")));
         assertArrayEquals(Files.readAllBytes(a.resolve("policy.ckpt")), Files.readAllBytes(b.resolve("policy.ckpt")));
@@ -338,13 +344,7 @@ class ResumeTest {
         wpo.set(wpo.indexOf("sac"), "wpo");
         wpo.addAll(List.of("--set", "kl_bound=0.001", "--set", "kl_refresh=7", "--set", "kl_samples=2",
                 "--set", "fisher_precondition=true"));
-        Path a = tmp.resolve("long"), b = tmp.resolve("short");
-        assertEquals(0, run(args(wpo, "--steps", "1000", "--out", a.toString())).code());
-        assertEquals(0, run(args(wpo, "--steps", "600", "--out", b.toString())).code());
-        Outcome r = run("train", "--resume", b.toString(), "--steps", "1000");
-        assertEquals(0, r.code(), r.all());
-        assertEquals(Files.readString(a.resolve("eval.csv")), Files.readString(b.resolve("eval.csv")));
-        assertArrayEquals(Files.readAllBytes(a.resolve("policy.ckpt")), Files.readAllBytes(b.resolve("policy.ckpt")));
+        assertStopAndResumeMatchesOneRun(wpo, 600, 1000, tmp);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
