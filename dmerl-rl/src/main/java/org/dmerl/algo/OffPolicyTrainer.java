@@ -21,6 +21,8 @@ public final class OffPolicyTrainer {
     private final StochasticPolicy policy;
     private final Sac sac;
     private final ReplayBuffer buffer;
+    /** Held sub-steps of the real step in progress ({@code chain_target} real / real_entropy), or null. */
+    private final Chain chain;
     private final Rng actRng, learnRng;
     private final boolean randomWarmup;
     private final float gammaPerAgentStep;
@@ -50,7 +52,16 @@ public final class OffPolicyTrainer {
         this.learnRng = rng.split();
         int capacity = (int) Math.min(cfg.getInt("buffer_size"), Math.max(1L, cfg.getLong("steps") * agentStepsPerEnvStep()));
         buffer = new ReplayBuffer(capacity, policy.observationDim(), policy.actionDim(), cfg.getInt("batch_size"));
-        if (cfg.getString("chain_target").equals("real_entropy")) buffer.withChains(agentStepsPerEnvStep());
+        boolean subSteps = env.unwrap(SubStepEnv.class).isPresent();
+        String chainTarget = cfg.getString("chain_target");
+        chain = switch (chainTarget) {
+            case "substep" -> null;
+            case "real", "real_entropy" -> subSteps
+                    ? new Chain(agentStepsPerEnvStep(), policy.observationDim(), policy.actionDim()) : null;
+            default -> throw new IllegalArgumentException("chain_target must be substep, real or real_entropy, got '"
+                    + chainTarget + "'");
+        };
+        if (chain != null && chainTarget.equals("real_entropy")) buffer.withChains(agentStepsPerEnvStep());
     }
 
     private int agentStepsPerEnvStep() {
@@ -83,14 +94,6 @@ public final class OffPolicyTrainer {
         float[] s = new float[policy.observationDim()], a = new float[policy.actionDim()];
         float[] s2 = new float[policy.observationDim()];
         double[] action = new double[policy.actionDim()];
-        String chainTarget = cfg.getString("chain_target");
-        Chain chain = switch (chainTarget) {
-            case "substep" -> null;
-            case "real", "real_entropy" -> counter.isPresent()
-                    ? new Chain(counter.get().subSteps(), s.length, a.length) : null;
-            default -> throw new IllegalArgumentException("chain_target must be substep, real or real_entropy, got '"
-                    + chainTarget + "'");
-        };
         obs = env.reset(seed);
         boolean needsReset = false;
         if (checkpoints != null && checkpoints.resumeFrom() != null) {
