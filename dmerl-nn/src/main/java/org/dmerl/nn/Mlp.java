@@ -43,18 +43,102 @@ public final class Mlp implements Module {
     }
 
     /**
-     * The same values as {@link #forward} for one input row, without a graph and without allocating once warm: for
-     * acting at batch 1, where a diffusion policy runs the network K times per environment step. Weights are read from
-     * a panel-packed copy ({@link Gemm#packPanels}) refreshed whenever a weight's version changes. With two compute
-     * threads ({@link Parallel}) each layer's panels are split between them; the values do not change, since every
-     * output column is computed the same way by whichever thread owns it. Not thread-safe.
+     * The values of {@link #forward} for one input row, without a graph and without allocating once warm: for acting
+     * at batch 1, where a diffusion policy runs the network K times per environment step. Weights are read from a
+     * panel-packed copy ({@link Gemm#packPanels}) refreshed whenever a weight's version changes. The first layer's
+     * products over {@linkplain #recurringRowInput recurring input blocks} are reused, and an output layer of at most
+     * one vector's width sums k in eight chains ({@link Gemm#matvecNarrow}), so the values agree with
+     * {@link #forward}'s to rounding, not bit for bit. With two compute threads ({@link Parallel}) each layer's panels
+     * are split between them; that changes no bit, since every output column is computed the same way by whichever
+     * thread owns it. Not thread-safe.
      */
     public void forwardRow(float[] in, float[] out) {
         if (rowPass == null) rowPass = new RowPass();
         rowPass.run(in, out);
     }
 
+    /**
+     * Declares inputs [from, to) a block whose values recur between {@link #forwardRow} calls (a diffusion policy's
+     * state during the K steps of one action, or the time embedding of step k): its first-layer product is kept for
+     * the last {@code slots} distinct values of the block and reused when exactly those values come again.
+     */
+    public Mlp recurringRowInput(int from, int to, int slots) {
+        if (from < 0 || to > in() || from >= to || slots < 1) {
+            throw new IllegalArgumentException("recurringRowInput: block [" + from + ", " + to + ") with " + slots
+                    + " slots does not fit an input of " + in());
+        }
+        for (int[] b : recurring) {
+            if (from < b[1] && b[0] < to) throw new IllegalArgumentException("recurringRowInput: block [" + from + ", "
+                    + to + ") overlaps [" + b[0] + ", " + b[1] + ")");
+        }
+        recurring.add(new int[] {from, to, slots});
+        recurring.sort(java.util.Comparator.comparingInt(b -> b[0]));
+        rowPass = null;
+        return this;
+    }
+
+    private final List<int[]> recurring = new ArrayList<>();
     private RowPass rowPass;
+
+    /**
+     * Rows [k0, k1) of the first layer's weights, packed, with the product of the last values seen in those inputs:
+     * {@code slots} of them for a recurring block, none for inputs that change every call.
+     */
+    private static final class InputBlock {
+        final int k0, k1;
+        final float[] weights, packed;
+        final float[][] keys, products;
+        final float[] fresh;
+        int filled, next, current;
+        boolean computeCurrent;
+
+        InputBlock(int k0, int k1, int slots, int width) {
+            this.k0 = k0;
+            this.k1 = k1;
+            weights = new float[(k1 - k0) * width];
+            packed = new float[Gemm.packedSize(k1 - k0, width)];
+            keys = new float[slots][k1 - k0];
+            products = new float[slots][width];
+            fresh = slots == 0 ? new float[width] : null;
+        }
+
+        void repack(Linear layer) {
+            int width = layer.out();
+            System.arraycopy(layer.weight.data, k0 * width, weights, 0, weights.length);
+            Gemm.packPanels(weights, k1 - k0, width, packed);
+            filled = 0;
+        }
+
+        /** Picks the product for this call's inputs: a kept one whose values match, else a slot to compute into. */
+        void select(float[] in) {
+            if (fresh != null) {
+                computeCurrent = true;
+                return;
+            }
+            int n = k1 - k0;
+            for (int j = 0; j < filled; j++) {
+                int slot = (current + 1 + j) % filled;
+                if (java.util.Arrays.equals(in, k0, k1, keys[slot], 0, n)) {
+                    current = slot;
+                    computeCurrent = false;
+                    return;
+                }
+            }
+            current = filled < keys.length ? filled++ : next++ % keys.length;
+            System.arraycopy(in, k0, keys[current], 0, n);
+            computeCurrent = true;
+        }
+
+        /** Columns [n0, n1) of this call's product, computed now if {@link #select} found none kept. */
+        float[] product(float[] in, int width, int n0, int n1) {
+            float[] p = fresh != null ? fresh : products[current];
+            if (computeCurrent) {
+                java.util.Arrays.fill(p, n0, n1, 0f);
+                Gemm.matvecPacked(in, k0, k1 - k0, width, packed, weights, p, 0, n0, n1);
+            }
+            return p;
+        }
+    }
 
     /** Packed weights, activation buffers and the two halves of a split layer for {@link #forwardRow}. */
     private final class RowPass {
@@ -62,6 +146,9 @@ public final class Mlp implements Module {
         final long[] versions = new long[layers.length];
         final float[] a, b;
         final Graph normGraph = new Graph();
+        /** The first layer's inputs cut at the recurring blocks; empty when there are none. */
+        final InputBlock[] blocks;
+        final boolean narrowOutput;
         // the layer both threads are working on
         int layer, split;
         float[] x, y;
@@ -76,9 +163,21 @@ public final class Mlp implements Module {
                 versions[i] = -1;
                 width = Math.max(width, l.out());
             }
+            Linear last = outputLayer();
+            narrowOutput = last.out() <= Gemm.NARROW;
+            if (narrowOutput) packed[layers.length - 1] = new float[Gemm.narrowPackedSize(last.in())];
             a = new float[width];
             b = new float[width];
             normGraph.setGradEnabled(false);
+            List<InputBlock> cut = new ArrayList<>();
+            int at = 0, width0 = layers[0].out();
+            for (int[] r : recurring) {
+                if (r[0] > at) cut.add(new InputBlock(at, r[0], 0, width0));
+                cut.add(new InputBlock(r[0], r[1], r[2], width0));
+                at = r[1];
+            }
+            if (!recurring.isEmpty() && at < in()) cut.add(new InputBlock(at, in(), 0, width0));
+            blocks = cut.toArray(new InputBlock[0]);
         }
 
         void run(float[] in, float[] out) {
@@ -87,11 +186,14 @@ public final class Mlp implements Module {
             y = a;
             for (int i = 0; i < layers.length; i++) {
                 Linear l = layers[i];
+                boolean last = i == layers.length - 1;
                 if (l.weight.version() != versions[i]) {
-                    Gemm.packPanels(l.weight.data, l.in(), l.out(), packed[i]);
+                    if (last && narrowOutput) Gemm.packNarrow(l.weight.data, l.in(), l.out(), packed[i]);
+                    else if (i == 0 && blocks.length > 0) for (InputBlock block : blocks) block.repack(l);
+                    else Gemm.packPanels(l.weight.data, l.in(), l.out(), packed[i]);
                     versions[i] = l.weight.version();
                 }
-                boolean last = i == layers.length - 1;
+                if (i == 0) for (InputBlock block : blocks) block.select(in);
                 if (last) y = out;
                 layer = i;
                 int panels = l.out() / Gemm.PANEL;
@@ -114,9 +216,16 @@ public final class Mlp implements Module {
         /** Output columns [n0, n1) of layer i: bias, product, and the activation when no LayerNorm sits between. */
         private void columns(int i, float[] x, float[] y, int n0, int n1) {
             Linear l = layers[i];
+            boolean last = i == layers.length - 1;
             System.arraycopy(l.bias.data, n0, y, n0, n1 - n0);
-            Gemm.matvecPacked(x, 0, l.in(), l.out(), packed[i], l.weight.data, y, 0, n0, n1);
-            if (i < layers.length - 1 && norms[i] == null) activate(y, n0, n1);
+            if (last && narrowOutput) {
+                Gemm.matvecNarrow(x, 0, l.in(), l.out(), packed[i], y, 0);
+            } else if (i == 0 && blocks.length > 0) {
+                for (InputBlock block : blocks) Elementwise.addTo(block.product(x, l.out(), n0, n1), y, n0, n1);
+            } else {
+                Gemm.matvecPacked(x, 0, l.in(), l.out(), packed[i], l.weight.data, y, 0, n0, n1);
+            }
+            if (!last && norms[i] == null) activate(y, n0, n1);
         }
 
         private void normalise(LayerNorm norm, float[] v, int n) {

@@ -98,7 +98,10 @@ public final class DiffusionKernelPolicy implements StochasticPolicy {
         timeIn = new Linear("temb.in", 2 * FOURIER, 32, Linear.WeightInit.LECUN_NORMAL, rng);
         timeOut = new Linear("temb.out", 32, temb, Linear.WeightInit.LECUN_NORMAL, rng);
         denoiser = new Mlp("denoiser", actDim + stateDim + temb, settings.hidden(), actDim, Activation.GELU,
-                Linear.WeightInit.LECUN_NORMAL, false, rng).scaleOutput(1e-8f);
+                Linear.WeightInit.LECUN_NORMAL, false, rng).scaleOutput(1e-8f)
+                // acting: the state is the same for the K steps of one action, the time embedding one of K rows
+                .recurringRowInput(actDim, actDim + stateDim, 1)
+                .recurringRowInput(actDim + stateDim, actDim + stateDim + temb, steps);
         dtParam = Tensor.param("diffusion.dt", steps, 1);
         for (int k = 0; k < steps; k++) {
             dtParam.data[k] = inverseSoftplus(settings.dt() * settings.schedule().factor(k, steps, settings.dtMin()));

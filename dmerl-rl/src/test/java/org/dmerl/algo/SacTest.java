@@ -171,7 +171,7 @@ class SacTest {
                     buffer.add(s, a, rng.gaussian(), s, 0.99f);
                 }
                 long best = Long.MAX_VALUE;
-                for (int round = 0; round < 30 && best > 8 * 1024; round++) {
+                for (int round = 0; round < 120 && best > 8 * 1024; round++) {
                     long before = threads.getThreadAllocatedBytes(id);
                     for (int i = 0; i < 50; i++) sac.update(buffer.sample(rng), rng);
                     best = Math.min(best, (threads.getThreadAllocatedBytes(id) - before) / 50);

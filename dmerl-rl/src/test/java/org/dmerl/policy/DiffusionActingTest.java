@@ -3,6 +3,7 @@ package org.dmerl.policy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 
@@ -15,8 +16,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Acting shortcuts (the tape-free batch-1 step, the cached time embedding and η) give exactly the values of the full
- * graph path, for every sampler and after parameters change.
+ * Acting shortcuts give the values of the full graph path, for every sampler and after parameters change: the cached
+ * time embedding and η exactly; the tape-free batch-1 step (which reuses first-layer products of the state and the time
+ * embedding and sums the narrow output layer in eight chains, {@code Mlp.forwardRow}) to rounding, and the same bits
+ * at one and two threads.
  */
 class DiffusionActingTest {
 
@@ -47,7 +50,7 @@ class DiffusionActingTest {
      */
     @ParameterizedTest
     @ValueSource(ints = {16, 65, 129, 130, 256})
-    void actingPathsMatchTheFullPathBitForBit(int width) {
+    void actingPathsMatchTheFullPath(int width) {
         var settings = new DiffusionKernelPolicy.Settings(K, 3.0, 0.125, DiffusionSchedule.LINEAR, 0.17, 0.25,
                 true, true, DiffusionKernelPolicy.BackwardKernel.PRINCIPLED, DiffusionKernelPolicy.Sampler.MEAN,
                 new int[] {width, width, width}, 8);
@@ -68,19 +71,25 @@ class DiffusionActingTest {
                 float[] noise = {(float) rng.gaussian(), (float) rng.gaussian()};
                 float[] fresh = step(p, obs, noise, true, true);
                 assertArrayEquals(fresh, step(p, obs, noise, false, true), "cached embedding, k=" + k);
-                for (int threads = 1; threads <= 2; threads++) {
-                    Parallel.setThreads(threads);
+                float[] oneThread = step(p, obs, noise, false, false);
+                assertClose(fresh, oneThread, "batch-1 act, k=" + k);
+                for (var sampler : new DiffusionKernelPolicy.Sampler[] {DiffusionKernelPolicy.Sampler.MEAN,
+                        DiffusionKernelPolicy.Sampler.ODE}) {
+                    p.setEvalSampler(sampler);
+                    float[] eval = evalStep(p, obs, false);
+                    assertClose(evalStep(p, obs, true), eval, sampler + ", k=" + k);
+                    Parallel.setThreads(2);
                     try {
-                        assertArrayEquals(fresh, step(p, obs, noise, false, false), "batch-1 act, threads " + threads);
-                        for (var sampler : new DiffusionKernelPolicy.Sampler[] {DiffusionKernelPolicy.Sampler.MEAN,
-                                DiffusionKernelPolicy.Sampler.ODE}) {
-                            p.setEvalSampler(sampler);
-                            assertArrayEquals(evalStep(p, obs, true), evalStep(p, obs, false),
-                                    sampler + ", threads " + threads + ", k=" + k);
-                        }
+                        assertArrayEquals(eval, evalStep(p, obs, false), sampler + ", two threads, k=" + k);
                     } finally {
                         Parallel.setThreads(1);
                     }
+                }
+                Parallel.setThreads(2);
+                try {
+                    assertArrayEquals(oneThread, step(p, obs, noise, false, false), "batch-1 act, two threads");
+                } finally {
+                    Parallel.setThreads(1);
                 }
             }
             // a parameter change must reach the cached embedding (round 0), the packed weights (1) and η (2)
@@ -97,6 +106,14 @@ class DiffusionActingTest {
             }
             float[] after = step(p, probe, probeNoise, false, false);
             assertFalse(Arrays.equals(before, after), "round " + round + ": changed parameters must change the action");
+        }
+    }
+
+    /** Within float rounding of a sum of a few hundred products: a stale or missing first-layer block is off by far more. */
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            float tol = 1e-5f * Math.max(1f, Math.abs(expected[i]));
+            assertTrue(Math.abs(expected[i] - actual[i]) <= tol, what + ": " + actual[i] + " against " + expected[i]);
         }
     }
 

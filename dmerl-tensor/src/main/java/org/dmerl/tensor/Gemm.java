@@ -627,6 +627,50 @@ public final class Gemm {
         FloatVector.fromArray(S, y, c + 7 * L).add(c7).intoArray(y, c + 7 * L);
     }
 
+    /** The most columns {@link #packNarrow} takes: one vector. */
+    public static final int NARROW = L;
+
+    /** Floats {@link #packNarrow} writes for K rows. */
+    public static int narrowPackedSize(int K) {
+        return K * L;
+    }
+
+    /**
+     * Copies W[K, N] with N ≤ one vector into {@code packed} (K × {@link #L} floats, lanes past N zero) for
+     * {@link #matvecNarrow}.
+     */
+    public static void packNarrow(float[] W, int K, int N, float[] packed) {
+        if (N > L) throw new IllegalArgumentException("packNarrow: " + N + " columns exceed one vector of " + L);
+        java.util.Arrays.fill(packed, 0, K * L, 0f);
+        for (int k = 0; k < K; k++) System.arraycopy(W, k * N, packed, k * L, N);
+    }
+
+    /**
+     * y[yOff .. yOff+N) += x[xOff .. xOff+K) · W for a W of at most one vector's columns, packed by
+     * {@link #packNarrow}. A single fused multiply-add chain over k would wait on the FMA latency at every k (the
+     * output layer of a policy: 256 × 6), so k is dealt round-robin to eight chains, summed in a fixed order at the
+     * end; the sums therefore differ in the last bits from {@link #gemm}'s.
+     */
+    public static void matvecNarrow(float[] x, int xOff, int K, int N, float[] packed, float[] y, int yOff) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        int k = 0;
+        for (; k + 8 <= K; k += 8) {
+            int b = k * L;
+            c0 = FloatVector.fromArray(S, packed, b).fma(FloatVector.broadcast(S, x[xOff + k]), c0);
+            c1 = FloatVector.fromArray(S, packed, b + L).fma(FloatVector.broadcast(S, x[xOff + k + 1]), c1);
+            c2 = FloatVector.fromArray(S, packed, b + 2 * L).fma(FloatVector.broadcast(S, x[xOff + k + 2]), c2);
+            c3 = FloatVector.fromArray(S, packed, b + 3 * L).fma(FloatVector.broadcast(S, x[xOff + k + 3]), c3);
+            c4 = FloatVector.fromArray(S, packed, b + 4 * L).fma(FloatVector.broadcast(S, x[xOff + k + 4]), c4);
+            c5 = FloatVector.fromArray(S, packed, b + 5 * L).fma(FloatVector.broadcast(S, x[xOff + k + 5]), c5);
+            c6 = FloatVector.fromArray(S, packed, b + 6 * L).fma(FloatVector.broadcast(S, x[xOff + k + 6]), c6);
+            c7 = FloatVector.fromArray(S, packed, b + 7 * L).fma(FloatVector.broadcast(S, x[xOff + k + 7]), c7);
+        }
+        for (; k < K; k++) c0 = FloatVector.fromArray(S, packed, k * L).fma(FloatVector.broadcast(S, x[xOff + k]), c0);
+        FloatVector sum = c0.add(c1).add(c2.add(c3)).add(c4.add(c5).add(c6.add(c7)));
+        var lanes = S.indexInRange(0, N);
+        FloatVector.fromArray(S, y, yOff, lanes).add(sum).intoArray(y, yOff, lanes);
+    }
+
     /**
      * out[cols, rows] = in[rows, cols]ᵀ: eight input rows at a time, so that each column's eight values are read with
      * constant offsets and written as one contiguous run (a scalar loop with a variable stride ran at half the speed).

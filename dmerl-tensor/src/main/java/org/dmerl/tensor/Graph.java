@@ -372,22 +372,23 @@ public final class Graph {
         for (; i < n; i++) out[i] = VecMath.exp(in[i]);
     }
 
+    /** d/dx x·σ(2z) = σ + 2x·σ(1 − σ)·z′, with σ = 1/(1 + e^{−2z}) computed as the forward computes it. */
     private static void geluBackward(float[] in, float[] g, float[] gx, int n) {
         int i = 0, upper = S.loopBound(n);
         for (; i < upper; i += L) {
             FloatVector x = FloatVector.fromArray(S, in, i);
             FloatVector x2 = x.mul(x);
-            FloatVector t = VecMath.tanh(x2.mul(GELU_C).add(1f).mul(x).mul(SQRT_2_OVER_PI));
-            FloatVector dinner = x2.mul(3 * GELU_C).add(1f).mul(SQRT_2_OVER_PI);
-            FloatVector d = t.add(1f).mul(0.5f)
-                    .add(x.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dinner));
+            FloatVector sig = FloatVector.broadcast(S, 1f)
+                    .div(VecMath.exp(x2.fma(Elementwise.GELU_EXP_CUBIC, Elementwise.GELU_EXP_LINEAR).mul(x)).add(1f));
+            FloatVector dz = x2.mul(3 * GELU_C).add(1f).mul(SQRT_2_OVER_PI);
+            FloatVector d = x.mul(2f).mul(sig.mul(sig.neg().add(1f))).fma(dz, sig);
             FloatVector.fromArray(S, g, i).fma(d, FloatVector.fromArray(S, gx, i)).intoArray(gx, i);
         }
         for (; i < n; i++) {
             float x = in[i];
-            float t = VecMath.tanh(x * (GELU_C * x * x + 1f) * SQRT_2_OVER_PI);
-            float d = 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * SQRT_2_OVER_PI * (1f + 3 * GELU_C * x * x);
-            gx[i] += g[i] * d;
+            float sig = 1f / (VecMath.exp(Math.fma(x * x, Elementwise.GELU_EXP_CUBIC, Elementwise.GELU_EXP_LINEAR) * x) + 1f);
+            float dz = ((x * x) * (3 * GELU_C) + 1f) * SQRT_2_OVER_PI;
+            gx[i] += g[i] * Math.fma(2f * x * (sig * (1f - sig)), dz, sig);
         }
     }
 
