@@ -56,9 +56,16 @@ public final class Benchmarks {
         }
         for (int threads = 1; threads <= 2 && kinds.contains(Kind.sample); threads++) {
             Parallel.setThreads(threads);
-            Timing t = diffusionSample(17, 6, 8);
+            Timing t = diffusionSample(17, 6, 8, DEFAULT_DENOISER);
             out.printf(Locale.ROOT, "diffusion action sample K=8 batch 1 (obs 17, act 6, default net) threads=%d  %8.1f us%s%n",
                     threads, t.median, t.fullSpeed());
+        }
+        if (kinds.contains(Kind.sample)) {
+            // the shape of shared/spec/nn-backend.md's workload b (one 256×256 hidden product), for comparison
+            Parallel.setThreads(1);
+            Timing t = diffusionSample(17, 6, 8, "256,256");
+            out.printf(Locale.ROOT, "diffusion action sample K=8 batch 1 (obs 17, act 6, denoiser 256x256) threads=1  %8.1f us%s%n",
+                    t.median, t.fullSpeed());
         }
         for (int threads = 1; threads <= 2 && kinds.contains(Kind.diffsac); threads++) {
             Parallel.setThreads(threads);
@@ -94,9 +101,11 @@ public final class Benchmarks {
         return org.dmerl.algo.Training.run(cfg, new org.dmerl.algo.TrainingListener() {}).stepsPerSecond();
     }
 
+    private static final String DEFAULT_DENOISER = new Config().getString("denoiser_hidden");
+
     /** One action of the K-step diffusion chain at batch 1 (K kernel steps, no gradients), as acting does it. */
-    static Timing diffusionSample(int obsDim, int actDim, int k) {
-        Config cfg = new Config().set("diffusion_steps", k);
+    static Timing diffusionSample(int obsDim, int actDim, int k, String denoiserHidden) {
+        Config cfg = new Config().set("diffusion_steps", k).set("denoiser_hidden", denoiserHidden);
         Rng rng = new Rng(3);
         var policy = Agents.diffusionPolicy(cfg, obsDim, actDim, rng);
         org.dmerl.tensor.Graph g = new org.dmerl.tensor.Graph();
