@@ -59,6 +59,7 @@ import picocli.CommandLine.Spec;
                 "(no band for a single seed). Several envs give one PNG with a grid of",
                 "subplots, one per env; --width/--height are the size of the whole image.",
                 "A directory holding run directories stands for all of them.",
+                "--by KEY[,KEY] splits each algo's line by config values (config.yaml).",
                 "Example: dmerl plot runs/sac-Hopper-v4-* runs/diffsac-Hopper-v4-* -o hopper.png"})
 public final class PlotCommand implements Callable<Integer> {
 
@@ -67,6 +68,10 @@ public final class PlotCommand implements Callable<Integer> {
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.png", description = "the PNG to write (default: ${DEFAULT-VALUE})")
     Path out = Path.of("curves.png");
+
+    @Option(names = "--by", split = ",", paramLabel = "KEY",
+            description = "also group by these config keys (e.g. --by chain_target): one line per value")
+    List<String> by = new ArrayList<>();
 
     @Option(names = "--title", paramLabel = "T", description = "title (default: the env, or a summary for several envs)")
     String title;
@@ -97,9 +102,10 @@ public final class PlotCommand implements Callable<Integer> {
 
         Map<String, Map<String, List<Runs.Run>>> byEnv = new TreeMap<>();
         List<String> algos = new ArrayList<>();
-        for (var g : Runs.groups(loaded.runs()).entrySet()) {
-            byEnv.computeIfAbsent(g.getKey().env(), k -> new LinkedHashMap<>()).put(g.getKey().algo(), g.getValue());
-            if (!algos.contains(g.getKey().algo())) algos.add(g.getKey().algo());
+        for (var g : Runs.groups(loaded.runs(), by).entrySet()) {
+            String label = g.getKey().label();
+            byEnv.computeIfAbsent(g.getKey().env(), k -> new LinkedHashMap<>()).put(label, g.getValue());
+            if (!algos.contains(label)) algos.add(label);
         }
         algos.sort(null);
         List<JFreeChart> charts = new ArrayList<>();

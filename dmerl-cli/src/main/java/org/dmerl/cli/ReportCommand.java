@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
                 "A directory holding run directories stands for all of them. Runs without",
                 "final.json and without evaluation rows (failed, or stopped before their",
                 "first evaluation) are listed as skipped.",
+                "--by KEY[,KEY] splits each algo's row by config values (config.yaml).",
                 "Example: dmerl report runs/sac-Hopper-v4-* runs/diffsac-Hopper-v4-* -o report.md"})
 public final class ReportCommand implements Callable<Integer> {
 
@@ -45,13 +46,17 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "write the markdown here instead of stdout")
     Path out;
 
+    @Option(names = "--by", split = ",", paramLabel = "KEY",
+            description = "also group by these config keys (e.g. --by chain_target): one row per value")
+    List<String> by = new ArrayList<>();
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
         Runs.Loaded loaded = Runs.load(dirs);
-        String md = markdown(loaded);
+        String md = markdown(loaded, by);
         PrintWriter stdout = spec.commandLine().getOut();
         if (out == null) {
             stdout.print(md);
@@ -65,7 +70,7 @@ public final class ReportCommand implements Callable<Integer> {
                 throw new UserError("cannot write " + out + ": " + e.getMessage());
             }
             stdout.printf(Locale.ROOT, "dmerl: wrote %s (%d runs in %d groups%s)%n", out, loaded.runs().size(),
-                    Runs.groups(loaded.runs()).size(),
+                    Runs.groups(loaded.runs(), by).size(),
                     loaded.skipped().isEmpty() ? "" : ", " + loaded.skipped().size() + " skipped");
             stdout.flush();
         }
@@ -73,12 +78,16 @@ public final class ReportCommand implements Callable<Integer> {
     }
 
     static String markdown(Runs.Loaded loaded) {
+        return markdown(loaded, List.of());
+    }
+
+    static String markdown(Runs.Loaded loaded, List<String> by) {
         StringBuilder sb = new StringBuilder();
         sb.append("| env | algo | seeds | env steps | final eval return (mean ± std) | published | steps/s | wall time |\n");
         sb.append("|---|---|---:|---:|---:|---|---:|---:|\n");
         Set<String> sources = new LinkedHashSet<>();
         boolean anyUnfinished = false;
-        for (var g : Runs.groups(loaded.runs()).entrySet()) {
+        for (var g : Runs.groups(loaded.runs(), by).entrySet()) {
             List<Runs.Run> runs = g.getValue();
             String env = g.getKey().env(), algo = g.getKey().algo();
             long unfinished = runs.stream().filter(r -> !r.finished()).count();
@@ -89,7 +98,7 @@ public final class ReportCommand implements Callable<Integer> {
             double[] wall = runs.stream().mapToDouble(Runs.Run::wallSeconds).filter(Double::isFinite).toArray();
             Published ref = Published.lookup(algo, env);
             if (ref != null) sources.add(ref.source());
-            sb.append("| ").append(env).append(" | ").append(algo).append(" | ").append(runs.size())
+            sb.append("| ").append(env).append(" | ").append(g.getKey().label()).append(" | ").append(runs.size())
                     .append(unfinished > 0 ? " (" + unfinished + " unfinished)" : "").append(" | ")
                     .append(steps.length == 0 ? "–" : fmtSteps(Runs.mean(steps))).append(" | ")
                     .append(meanStd(finals)).append(" | ")
@@ -188,7 +197,7 @@ public final class ReportCommand implements Callable<Integer> {
         record EvalRow(long step, double mean) {}
 
         record Run(Path dir, String algo, String env, Long seed, boolean finished, List<EvalRow> evals,
-                   Map<String, Object> fin, double[] lastProgress) {
+                   Map<String, Object> fin, double[] lastProgress, Map<String, Object> config) {
 
             /** final.json's eval_return_mean, else the last eval.csv row. */
             double finalReturn() {
@@ -212,7 +221,13 @@ public final class ReportCommand implements Callable<Integer> {
             }
         }
 
-        record Key(String env, String algo) {}
+        /** One group: an env, an algorithm and the values of the {@code --by} keys (empty without them). */
+        record Key(String env, String algo, String variant) {
+            /** The algorithm and, after it, the {@code --by} values: "diffsac chain_target=real". */
+            String label() {
+                return variant.isEmpty() ? algo : algo + " " + variant;
+            }
+        }
 
         record Loaded(List<Run> runs, List<String> skipped) {}
 
@@ -263,7 +278,7 @@ public final class ReportCommand implements Callable<Integer> {
                 if (!Double.isFinite(seed)) seed = cfg.get("seed") instanceof Number n ? n.doubleValue() : Double.NaN;
                 double[] lastProgress = fin == null ? lastProgress(dir.resolve("progress.csv")) : null;
                 runs.add(new Run(dir, algo, env, Double.isFinite(seed) ? (long) seed : null, fin != null, evals,
-                        fin == null ? Map.of() : fin, lastProgress));
+                        fin == null ? Map.of() : fin, lastProgress, cfg));
             }
             if (runs.isEmpty()) {
                 throw new UserError("nothing to use: all " + dirs.size() + " run(s) were skipped; "
@@ -279,8 +294,29 @@ public final class ReportCommand implements Callable<Integer> {
 
         /** Runs grouped by (env, algo), sorted by env then algo. */
         static Map<Key, List<Run>> groups(List<Run> runs) {
-            Map<Key, List<Run>> out = new TreeMap<>(Comparator.comparing(Key::env).thenComparing(Key::algo));
-            for (Run r : runs) out.computeIfAbsent(new Key(r.env(), r.algo()), k -> new ArrayList<>()).add(r);
+            return groups(runs, List.of());
+        }
+
+        /**
+         * Runs grouped by env, algo and the values of the config keys {@code by} (each run's config.yaml; "–" where a
+         * run's config lacks a key that others have), sorted by env then label. A key no run has is an error.
+         */
+        static Map<Key, List<Run>> groups(List<Run> runs, List<String> by) {
+            for (String key : by) {
+                if (runs.stream().noneMatch(r -> r.config().containsKey(key))) {
+                    throw new UserError("--by " + key + ": no run's config.yaml has the key '" + key + "'");
+                }
+            }
+            Map<Key, List<Run>> out = new TreeMap<>(Comparator.comparing(Key::env).thenComparing(Key::label));
+            for (Run r : runs) {
+                StringBuilder variant = new StringBuilder();
+                for (String key : by) {
+                    Object v = r.config().get(key);
+                    if (!variant.isEmpty()) variant.append(' ');
+                    variant.append(key).append('=').append(v == null ? "–" : String.valueOf(v));
+                }
+                out.computeIfAbsent(new Key(r.env(), r.algo(), variant.toString()), k -> new ArrayList<>()).add(r);
+            }
             for (List<Run> l : out.values()) {
                 l.sort(Comparator.comparing((Run r) -> r.seed() == null ? Long.MAX_VALUE : r.seed())
                         .thenComparing(Run::dir));

@@ -182,6 +182,46 @@ class PlotReportTest {
                 "--width and --height");
     }
 
+    /** Appends a line to a run's config.yaml (as a --set key would appear there). */
+    private static Path withConfig(Path run, String line) throws Exception {
+        Files.writeString(run.resolve("config.yaml"), Files.readString(run.resolve("config.yaml")) + line + "\n");
+        return run;
+    }
+
+    @Test
+    void byConfigKeySplitsRowsAndLines(@TempDir Path tmp) throws Exception {
+        List<Path> runs = new ArrayList<>();
+        runs.add(withConfig(fakeRun(tmp.resolve("a"), "diffsac", "Hopper-v4", 1, new double[] {5, 25, 50}, 40.0, 150.0,
+                true), "chain_target: substep"));
+        runs.add(withConfig(fakeRun(tmp.resolve("a"), "diffsac", "Hopper-v4", 2, new double[] {7, 35, 60}, 60.0, 210.0,
+                true), "chain_target: substep"));
+        runs.add(withConfig(fakeRun(tmp.resolve("b"), "diffsac", "Hopper-v4", 1, new double[] {9, 99, 900}, 40.0, 150.0,
+                true), "chain_target: real_entropy"));
+        runs.add(fakeRun(tmp.resolve("c"), "sac", "Hopper-v4", 1, new double[] {10, 20, 30}, 100.0, 50.0, true));
+
+        String md = run(args("report", runs)).out();
+        assertTrue(md.contains("| Hopper-v4 | diffsac | 3 | 2000 | 336.7 ± 487.9 |"), "without --by one row: " + md);
+
+        Outcome o = run(args("report", runs, "--by", "chain_target"));
+        assertEquals(0, o.code(), o.err());
+        md = o.out();
+        assertTrue(md.contains("| Hopper-v4 | diffsac chain_target=real_entropy | 1 | 2000 | 900.0 |"), md);
+        assertTrue(md.contains("| Hopper-v4 | diffsac chain_target=substep | 2 | 2000 | 55.0 ± 7.1 |"), md);
+        // a run whose config lacks the key still gets its row, and keeps its published reference
+        assertTrue(md.contains("| Hopper-v4 | sac chain_target=– | 1 | 2000 | 30.0 | 2310 ± 343 (CleanRL v4) |"), md);
+
+        Path png = tmp.resolve("by.png");
+        o = run(args("plot", runs, "--by", "chain_target", "-o", png.toString()));
+        assertEquals(0, o.code(), o.err());
+        BufferedImage img = ImageIO.read(png.toFile());
+        for (int rgb : new int[] {0x1f77b4, 0xff7f0e, 0x2ca02c}) {
+            assertTrue(countColour(img, rgb) > 50, "three lines expected, colour " + Integer.toHexString(rgb));
+        }
+
+        assertOneLineError(run(args("report", runs, "--by", "no_such_key")), "no run's config.yaml has the key 'no_such_key'");
+        assertOneLineError(run(args("plot", runs, "--by", "no_such_key", "-o", png.toString())), "no_such_key");
+    }
+
     @Test
     void halfWrittenLastRowOfAKilledRunIsIgnored(@TempDir Path tmp) throws Exception {
         Path dir = fakeRun(tmp, "sac", "Hopper-v4", 1, new double[] {1, 2}, null, null, false);
