@@ -171,12 +171,15 @@ class SacTest {
                     buffer.add(s, a, rng.gaussian(), s, 0.99f);
                 }
                 long best = Long.MAX_VALUE;
+                StringBuilder rounds = new StringBuilder();
                 for (int round = 0; round < 120 && best > 8 * 1024; round++) {
                     long before = threads.getThreadAllocatedBytes(id);
                     for (int i = 0; i < 50; i++) sac.update(buffer.sample(rng), rng);
-                    best = Math.min(best, (threads.getThreadAllocatedBytes(id) - before) / 50);
+                    long bytes = (threads.getThreadAllocatedBytes(id) - before) / 50;
+                    best = Math.min(best, bytes);
+                    rounds.append(' ').append(bytes);
                 }
-                assertTrue(best <= 8 * 1024, "bytes per warm update at " + t + " thread(s): " + best);
+                assertTrue(best <= 8 * 1024, "bytes per warm update at " + t + " thread(s): " + best + "; rounds:" + rounds);
             } finally {
                 org.dmerl.tensor.Parallel.setThreads(1);
             }
