@@ -131,7 +131,12 @@ public final class Mlp implements Module {
                     return;
                 }
             }
-            current = filled < keys.length ? filled++ : next++ % keys.length;
+            if (filled < keys.length) {
+                current = filled++;
+            } else {
+                current = next;
+                next = (next + 1) % keys.length;
+            }
             System.arraycopy(in, k0, keys[current], 0, n);
             computeCurrent = true;
         }
