@@ -388,7 +388,7 @@ public final class Graph {
             float x = in[i];
             float sig = 1f / (VecMath.exp(Math.fma(x * x, Elementwise.GELU_EXP_CUBIC, Elementwise.GELU_EXP_LINEAR) * x) + 1f);
             float dz = ((x * x) * (3 * GELU_C) + 1f) * SQRT_2_OVER_PI;
-            gx[i] += g[i] * Math.fma(2f * x * (sig * (1f - sig)), dz, sig);
+            gx[i] = Math.fma(g[i], Math.fma(2f * x * (sig * (1f - sig)), dz, sig), gx[i]);
         }
     }
 
