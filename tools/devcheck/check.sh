@@ -67,7 +67,7 @@ if [ -z "${SKIP_TESTS:-}" ]; then
   CP="$PKG/launcher:$PKG/classes/tensor:$PKG/classes/nn:$PKG/test-classes/tensor:$PKG/test-classes/nn:$PKG/lib/*"
   t0=$(date +%s)
   # same JVM flags as surefire's argLine in pom.xml
-  run_limited "$TEST_TIMEOUT" "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m \
+  run_limited "$TEST_TIMEOUT" "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:CompileCommand=quiet "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*" -Xss4m \
       -Djava.io.tmpdir="${TMPDIR:-/tmp}" -cp "$CP" RunTests "$PKG/test-classes/tensor" "$PKG/test-classes/nn" 2>&1 \
     | tee "$OUT/tests.txt"
   rc=${PIPESTATUS[0]}
@@ -87,7 +87,7 @@ if [ -z "${SKIP_BENCH:-}" ]; then
   else
     echo "check.sh: cannot pin to CPUs $BENCH_CPUS (allowed: $allowed; taskset $(command -v taskset || echo missing)); running unpinned"
   fi
-  JOPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC)
+  JOPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:CompileCommand=quiet "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*" -XX:+UseParallelGC)
   # `-jar dmerl.jar` needs java.desktop (picocli reflects over PlotCommand); without it call Benchmarks.run directly
   # through BenchMain (what BenchCommand.call() does).
   if "$JAVA" --list-modules 2>/dev/null | grep -q '^java.desktop@'; then
