@@ -13,7 +13,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class VecMath {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, S.vectorShape());
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693145751953125f;
     private static final float LN2_LO = 1.428606765330187045e-06f;
@@ -35,11 +34,8 @@ final class VecMath {
         p = p.fma(r, FloatVector.broadcast(S, 0.5f));
         p = p.fma(r, FloatVector.broadcast(S, 1f));
         p = p.fma(r, FloatVector.broadcast(S, 1f));
-        // Both conversions name their species constant: with convert(F2I) and reinterpretAsFloats() the JIT derived the
-        // result classes at run time, and when that speculation failed during warm-up it compiled the fallback, which
-        // allocates a vector per call (27 KB per SAC update, in about one test run in four under load).
-        IntVector bits = ((IntVector) n.convertShape(VectorOperators.F2I, SI, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul((FloatVector) bits.reinterpretShape(S, 0));
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats());
     }
 
     /** tanh(x) = sign(x)·(1 − 2/(e^{2|x|} + 1)). */
