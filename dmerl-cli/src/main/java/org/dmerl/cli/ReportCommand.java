@@ -77,10 +77,6 @@ public final class ReportCommand implements Callable<Integer> {
         return 0;
     }
 
-    static String markdown(Runs.Loaded loaded) {
-        return markdown(loaded, List.of());
-    }
-
     static String markdown(Runs.Loaded loaded, List<String> by) {
         StringBuilder sb = new StringBuilder();
         sb.append("| env | algo | seeds | env steps | final eval return (mean ± std) | published | steps/s | wall time |\n");
@@ -290,11 +286,6 @@ public final class ReportCommand implements Callable<Integer> {
         static boolean isRun(Path dir) {
             return Files.exists(dir.resolve("config.yaml")) || Files.exists(dir.resolve("final.json"))
                     || Files.exists(dir.resolve("eval.csv"));
-        }
-
-        /** Runs grouped by (env, algo), sorted by env then algo. */
-        static Map<Key, List<Run>> groups(List<Run> runs) {
-            return groups(runs, List.of());
         }
 
         /**
