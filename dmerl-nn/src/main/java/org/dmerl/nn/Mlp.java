@@ -168,28 +168,30 @@ public final class Mlp implements Module {
         final Runnable upperHalf = () -> columns(layer, x, y, split, layers[layer].out());
 
         RowPass() {
+            narrowOutput = outputLayer().out() <= Gemm.NARROW;
+            // a first layer that is also a narrow output layer takes the narrow path, which has no blocks
+            List<InputBlock> cut = new ArrayList<>();
+            if (!recurring.isEmpty() && !(layers.length == 1 && narrowOutput)) {
+                int at = 0, width0 = layers[0].out();
+                for (int[] r : recurring) {
+                    if (r[0] > at) cut.add(new InputBlock(at, r[0], 0, width0));
+                    cut.add(new InputBlock(r[0], r[1], r[2], width0));
+                    at = r[1];
+                }
+                if (at < in()) cut.add(new InputBlock(at, in(), 0, width0));
+            }
+            blocks = cut.toArray(new InputBlock[0]);
             int width = 0;
             for (int i = 0; i < layers.length; i++) {
                 Linear l = layers[i];
-                packed[i] = new float[Gemm.packedSize(l.in(), l.out())];
+                if (i == layers.length - 1 && narrowOutput) packed[i] = new float[Gemm.narrowPackedSize(l.in())];
+                else if (i > 0 || blocks.length == 0) packed[i] = new float[Gemm.packedSize(l.in(), l.out())];
                 versions[i] = -1;
                 width = Math.max(width, l.out());
             }
-            Linear last = outputLayer();
-            narrowOutput = last.out() <= Gemm.NARROW;
-            if (narrowOutput) packed[layers.length - 1] = new float[Gemm.narrowPackedSize(last.in())];
             a = new float[width];
             b = new float[width];
             normGraph.setGradEnabled(false);
-            List<InputBlock> cut = new ArrayList<>();
-            int at = 0, width0 = layers[0].out();
-            for (int[] r : recurring) {
-                if (r[0] > at) cut.add(new InputBlock(at, r[0], 0, width0));
-                cut.add(new InputBlock(r[0], r[1], r[2], width0));
-                at = r[1];
-            }
-            if (!recurring.isEmpty() && at < in()) cut.add(new InputBlock(at, in(), 0, width0));
-            blocks = cut.toArray(new InputBlock[0]);
         }
 
         void run(float[] in, float[] out) {
