@@ -12,6 +12,9 @@ exec > >(tee -a "$OUT/check.log") 2>&1
 TEE_PID=$!
 finish() { exec >&- 2>&-; wait "$TEE_PID" 2>/dev/null; }   # let tee write the last lines before we exit
 trap finish EXIT
+# DMERL_JVM_FLAGS of bin/jdk.sh, which does not travel with the package
+JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:CompileCommand=quiet
+  "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*")
 BENCH_ONLY="${BENCH_ONLY:-gemm,sac,sample,diffsac}"
 BENCH_CPUS="${BENCH_CPUS:-2,3}"
 TEST_TIMEOUT="${TEST_TIMEOUT:-240}"
@@ -67,7 +70,7 @@ if [ -z "${SKIP_TESTS:-}" ]; then
   CP="$PKG/launcher:$PKG/classes/tensor:$PKG/classes/nn:$PKG/test-classes/tensor:$PKG/test-classes/nn:$PKG/lib/*"
   t0=$(date +%s)
   # same JVM flags as surefire's argLine in pom.xml
-  run_limited "$TEST_TIMEOUT" "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:CompileCommand=quiet "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*" -Xss4m \
+  run_limited "$TEST_TIMEOUT" "$JAVA" "${JVM_FLAGS[@]}" -Xss4m \
       -Djava.io.tmpdir="${TMPDIR:-/tmp}" -cp "$CP" RunTests "$PKG/test-classes/tensor" "$PKG/test-classes/nn" 2>&1 \
     | tee "$OUT/tests.txt"
   rc=${PIPESTATUS[0]}
@@ -87,7 +90,7 @@ if [ -z "${SKIP_BENCH:-}" ]; then
   else
     echo "check.sh: cannot pin to CPUs $BENCH_CPUS (allowed: $allowed; taskset $(command -v taskset || echo missing)); running unpinned"
   fi
-  JOPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:CompileCommand=quiet "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*" -XX:+UseParallelGC)
+  JOPTS=("${JVM_FLAGS[@]}" -XX:+UseParallelGC)
   # `-jar dmerl.jar` needs java.desktop (picocli reflects over PlotCommand); without it call Benchmarks.run directly
   # through BenchMain (what BenchCommand.call() does).
   if "$JAVA" --list-modules 2>/dev/null | grep -q '^java.desktop@'; then
