@@ -3,8 +3,11 @@
 # The JVM flags every dmerl JVM runs with (pom.xml's jvm.flags says the same for the tests). The CompileCommand keeps
 # the elementwise vector kernels out of their callers' compilations: inlined into Graph's large op switch, C2 sometimes
 # left their vector code in its allocating fallback form for the rest of the run (docs/results.md, "Speed").
+# The loop flags are G1's defaults; the Parallel and Serial collectors turn loop strip mining off, and the GEMM kernels
+# then run 2.4 times slower (37 against 88 GFLOP/s, docs/results.md, "Loop strip mining").
 DMERL_JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
-  -XX:CompileCommand=quiet "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*")
+  -XX:CompileCommand=quiet "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*"
+  -XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000)
 find_jdk25() {
   local candidates=("${DMERL_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk-arm64 /usr/lib/jvm/temurin-25* /usr/lib/jvm/java-25*)
   local c v
