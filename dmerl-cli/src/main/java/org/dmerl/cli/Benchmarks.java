@@ -38,6 +38,7 @@ public final class Benchmarks {
     public static int run(PrintStream out, java.util.Set<Kind> kinds) {
         out.printf("dmerl bench  (%s, %d cores, Java %s)%n", System.getProperty("os.arch"),
                 Runtime.getRuntime().availableProcessors(), Runtime.version());
+        for (String w : JvmCheck.warnings()) out.println("warning: " + w);
         double[] probe = coreCheck();
         referencePeak = probe[0];
         out.printf(Locale.ROOT, "FMA probe, 200 runs of 80 us (GFLOP/s): one thread best %.1f median %.1f; "

@@ -62,6 +62,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             return 0;
         }
+        JvmCheck.report();
         if (resume != null) return resumeRun();
         Config cfg = resolve();
         Path dir = out != null ? out : Path.of("runs", String.format("%s-%s-%d-%s", cfg.getString("algo"),

@@ -1,0 +1,33 @@
+package org.dmerl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class JvmCheckTest {
+
+    private static final String FLAGGED = "quiet\ndontinline,org.dmerl.tensor.Elementwise::*";
+
+    @Test
+    void theParallelCollectorsDefaultsAndAMissingCompileCommandAreEachOneWarning() {
+        List<String> w = JvmCheck.warnings(Map.of("LoopStripMiningIter", "0", "CompileCommand", "")::get);
+        assertEquals(2, w.size(), w.toString());
+        assertTrue(w.get(0).contains("-XX:LoopStripMiningIter=1000"), w.get(0));
+        assertTrue(w.get(1).contains("dontinline,org.dmerl.tensor.Elementwise::*"), w.get(1));
+    }
+
+    @Test
+    void theFlagsOfBinDmerlGiveNoWarning() {
+        assertEquals(List.of(), JvmCheck.warnings(Map.of("LoopStripMiningIter", "1000", "CompileCommand", FLAGGED)::get));
+    }
+
+    /** The tests run with pom.xml's jvm.flags, which must match bin/jdk.sh's: this JVM is checked for real. */
+    @Test
+    void thisTestJvmRunsWithTheProjectsFlags() {
+        assertEquals(List.of(), JvmCheck.warnings());
+    }
+}
