@@ -176,17 +176,25 @@ public final class ThreadedVectorEnv implements VectorEnv {
      * <p>Holds no reference to the vector env, so a forgotten {@code close()} still lets the copies be collected; a
      * cleaner then stops the threads.
      */
-    private static final class Workers {
+    static final class Workers {
 
         /**
-         * The most a waiting thread spins before it parks. Each waiter adapts its own budget: it grows while spinning
-         * pays off and shrinks fast when the wait ended in a park anyway (an oversubscribed machine, where spinning
-         * would only burn the CPU the awaited thread needs).
+         * The most a waiting thread spins before it parks. Each waiter adapts its own budget to the waits it sees:
+         * {@link #adapt}.
          */
-        private static final long MAX_SPIN_NANOS = 50_000;
+        static final long MAX_SPIN_NANOS = 500_000;
 
-        private static long adapt(long budget, boolean spinSucceeded) {
-            return spinSucceeded ? Math.min(2 * budget + 1_000, MAX_SPIN_NANOS) : budget / 4;
+        /**
+         * The next spin budget after a wait of {@code waitedNanos} that was spun out under {@code budget} (ended while
+         * spinning) or not (ended in a park). The budget grows after a wait a spin of at most {@link #MAX_SPIN_NANOS}
+         * covers, whether or not this one was long enough, and shrinks fast after a longer one (an idle caller, or an
+         * oversubscribed machine, where spinning would only burn the CPU the awaited thread needs). It used to shrink
+         * after every park: once a few host preemptions had cut it to zero, no spin could succeed again, and every
+         * later wait parked.
+         */
+        static long adapt(long budget, long waitedNanos) {
+            if (waitedNanos > MAX_SPIN_NANOS) return budget / 4;
+            return Math.min(Math.max(2 * budget + 1_000, waitedNanos + waitedNanos / 2), MAX_SPIN_NANOS);
         }
 
         private long callerSpin = MAX_SPIN_NANOS / 4; // used by the calling thread only
@@ -246,13 +254,12 @@ public final class ThreadedVectorEnv implements VectorEnv {
         /** Waits until {@code worker} finished generation {@code g}; returns whether this thread was interrupted. */
         private boolean awaitDone(Worker worker, int g) {
             if (worker.done == g) return false;
-            long deadline = System.nanoTime() + callerSpin;
+            long start = System.nanoTime(), deadline = start + callerSpin;
             while (worker.done != g) {
                 if (System.nanoTime() - deadline < 0) {
                     Thread.onSpinWait();
                     continue;
                 }
-                callerSpin = adapt(callerSpin, false);
                 boolean interrupted = false;
                 callerParked = true;
                 while (worker.done != g) {
@@ -261,9 +268,10 @@ public final class ThreadedVectorEnv implements VectorEnv {
                     if (Thread.interrupted()) interrupted = true;
                 }
                 callerParked = false;
+                callerSpin = adapt(callerSpin, System.nanoTime() - start);
                 return interrupted;
             }
-            callerSpin = adapt(callerSpin, true);
+            callerSpin = adapt(callerSpin, System.nanoTime() - start);
             return false;
         }
 
@@ -287,13 +295,13 @@ public final class ThreadedVectorEnv implements VectorEnv {
 
         /** The next generation after {@code seen}, or -1 once closed. */
         private int awaitGeneration(Worker worker, int seen) {
-            long deadline = System.nanoTime() + worker.spin;
+            long start = System.nanoTime(), deadline = start + worker.spin;
             boolean parked = false;
             while (true) {
                 if (closed) return -1;
                 int g = generation;
                 if (g != seen) {
-                    worker.spin = adapt(worker.spin, !parked);
+                    worker.spin = adapt(worker.spin, System.nanoTime() - start);
                     return g;
                 }
                 if (!parked && System.nanoTime() - deadline < 0) {

@@ -16,6 +16,21 @@ import org.junit.jupiter.api.Test;
 /** ThreadedVectorEnv gives exactly what stepping the copies one by one gives, with same-step autoreset. */
 class ThreadedVectorEnvTest {
 
+    /** A budget cut to zero by preemptions recovers once waits are short again, and long waits still cut it. */
+    @Test
+    void theSpinBudgetFollowsTheWaitsItSees() {
+        long max = ThreadedVectorEnv.Workers.MAX_SPIN_NANOS;
+        long budget = 0;
+        for (int i = 0; i < 6; i++) budget = ThreadedVectorEnv.Workers.adapt(budget, 8_000);   // parked, briefly
+        assertTrue(budget >= 12_000, "a zero budget stays below the 8 us waits it keeps seeing: " + budget);
+        assertTrue(budget <= max, "budget " + budget + " exceeds " + max);
+        assertEquals(max, ThreadedVectorEnv.Workers.adapt(max, 2_000), "a short wait keeps a full budget");
+        assertEquals(max / 4, ThreadedVectorEnv.Workers.adapt(max, 5_000_000), "a 5 ms wait (idle caller) cuts it");
+        long idle = max;
+        for (int i = 0; i < 20; i++) idle = ThreadedVectorEnv.Workers.adapt(idle, 10_000_000);
+        assertEquals(0, idle, "an idle pool stops spinning");
+    }
+
     @Test
     void matchesSteppingTheCopiesOneByOne() {
         MujocoTestSupport.library();
