@@ -15,6 +15,14 @@ final class JvmCheck {
 
     private JvmCheck() {}
 
+    /**
+     * The flags of every dmerl JVM, for the JVMs dmerl starts itself ({@code dmerl sweep}'s runs). bin/jdk.sh,
+     * pom.xml and tools/devcheck/check.sh spell them out again (JvmCheckTest compares).
+     */
+    static final List<String> FLAGS = List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+            "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*",
+            "-XX:+UseCountedLoopSafepoints", "-XX:LoopStripMiningIter=1000");
+
     /** One line per problem with this JVM's settings; empty when it runs as {@code bin/dmerl} starts it. */
     static List<String> warnings() {
         try {

@@ -132,7 +132,9 @@ public final class SweepCommand implements Callable<Integer> {
     static List<String> javaCommand() {
         String java = ProcessHandle.current().info().command()
                 .orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-        return List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), Main.class.getName());
+        List<String> command = new java.util.ArrayList<>(List.of(java));
+        command.addAll(JvmCheck.FLAGS);
+        command.addAll(List.of("-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        return command;
     }
 }

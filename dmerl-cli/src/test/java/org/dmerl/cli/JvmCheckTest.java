@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class JvmCheckTest {
 
@@ -23,6 +25,20 @@ class JvmCheckTest {
     @Test
     void theFlagsOfBinDmerlGiveNoWarning() {
         assertEquals(List.of(), JvmCheck.warnings(Map.of("LoopStripMiningIter", "1000", "CompileCommand", FLAGGED)::get));
+    }
+
+    /** Every place that spells out dmerl's JVM flags has all of them. */
+    @ParameterizedTest
+    @ValueSource(strings = {"bin/jdk.sh", "pom.xml", "tools/devcheck/check.sh"})
+    void everyLauncherPassesTheFlags(String file) throws java.io.IOException {
+        String text = java.nio.file.Files.readString(java.nio.file.Path.of("..").resolve(file));
+        for (String flag : JvmCheck.FLAGS) assertTrue(text.contains(flag), file + " lacks " + flag);
+    }
+
+    @Test
+    void sweepRunsStartWithTheFlags() {
+        List<String> command = SweepCommand.javaCommand();
+        assertEquals(JvmCheck.FLAGS, command.subList(1, 1 + JvmCheck.FLAGS.size()));
     }
 
     /** The tests run with pom.xml's jvm.flags, which must match bin/jdk.sh's: this JVM is checked for real. */
