@@ -64,6 +64,7 @@ public final class Config {
         // On-policy learner (PPO; defaults as CleanRL's ppo_continuous_action, whose preset configs/algo-ppo.yaml also
         // sets its network shape and normalisation)
         key("num_envs", 1, "PPO: parallel environment copies");
+        key("env_threads", 1, "PPO: threads stepping the num_envs copies (same results for any count)");
         key("rollout_steps", 2048, "PPO: real env steps per copy per rollout (CleanRL num_steps)");
         key("num_minibatches", 32, "PPO: minibatches per epoch (CleanRL)");
         key("update_epochs", 10, "PPO: passes over each rollout (CleanRL)");
@@ -208,6 +209,7 @@ public final class Config {
         if (getInt("diffusion_steps") < 1) p.add("diffusion_steps must be ≥ 1");
         p.addAll(org.dmerl.policy.DiffusionKernelPolicy.Settings.etaBoundProblems(getDouble("eta_min"), getDouble("eta_max")));
         if (getInt("num_envs") < 1) p.add("num_envs must be ≥ 1");
+        if (getInt("env_threads") < 1) p.add("env_threads must be ≥ 1");
         if (getDouble("kl_bound") < 0) p.add("kl_bound must be ≥ 0");
         if (!(getDouble("fisher_decay") > 0 && getDouble("fisher_decay") < 1)) p.add("fisher_decay must be in (0, 1)");
         if (!(getDouble("fisher_damping") > 0)) p.add("fisher_damping must be positive");

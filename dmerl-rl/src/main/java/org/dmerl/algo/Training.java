@@ -10,6 +10,7 @@ import org.dmerl.env.RescaleAction;
 import org.dmerl.env.SyncVectorEnv;
 import org.dmerl.env.TanhAction;
 import org.dmerl.env.VectorEnv;
+import org.dmerl.env.mujoco.ThreadedVectorEnv;
 import org.dmerl.policy.DiffusionAugmentedEnv;
 import org.dmerl.policy.StochasticPolicy;
 import org.dmerl.tensor.Parallel;
@@ -114,6 +115,17 @@ public final class Training {
     }
 
     /**
+     * PPO's {@code num_envs} copies, stepped on {@code env_threads} threads. Each copy is stepped by one fixed thread and
+     * its wrappers keep their own statistics, so the values do not depend on the thread count.
+     */
+    static VectorEnv onPolicyEnvs(Config cfg) {
+        int copies = cfg.getInt("num_envs"), threads = cfg.getInt("env_threads");
+        return threads > 1 && copies > 1
+                ? new ThreadedVectorEnv(copies, () -> onPolicyEnv(cfg, true), threads)
+                : new SyncVectorEnv(copies, () -> onPolicyEnv(cfg, true));
+    }
+
+    /**
      * One copy of PPO's environment: actions clipped (or tanh-squashed) into the env's box, observations optionally
      * normalised, episode statistics on real rewards, then reward scaling, then (DiffPPO) the augmented MDP.
      */
@@ -134,7 +146,7 @@ public final class Training {
         Rng initRng = root.split();
         boolean diffusion = algo.startsWith("diff");
         int k = diffusion ? cfg.getInt("diffusion_steps") : 1;
-        try (VectorEnv envs = new SyncVectorEnv(cfg.getInt("num_envs"), () -> onPolicyEnv(cfg, true));
+        try (VectorEnv envs = onPolicyEnvs(cfg);
              Env evalEnv = onPolicyEnv(cfg, false)) {
             int obsDim = envs.singleObservationSpace().dim(), actDim = envs.singleActionSpace().dim();
             StochasticPolicy policy = Agents.policyFor(cfg, obsDim, actDim, initRng);

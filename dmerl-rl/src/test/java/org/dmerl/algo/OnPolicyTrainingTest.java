@@ -18,7 +18,9 @@ import org.dmerl.env.NormalizeObservation;
 import org.dmerl.env.NormalizeReward;
 import org.dmerl.env.RecordEpisodeStatistics;
 import org.dmerl.env.RunningMeanStd;
+import org.dmerl.env.SyncVectorEnv;
 import org.dmerl.env.TanhAction;
+import org.dmerl.env.mujoco.ThreadedVectorEnv;
 import org.dmerl.nn.Mlp;
 import org.dmerl.policy.DiagGaussianPolicy;
 import org.dmerl.policy.DiffusionAugmentedEnv;
@@ -204,7 +206,8 @@ class OnPolicyTrainingTest {
     @Test
     void ppoWithTwoEnvsAndTanhActionsIsDeterministic(@TempDir Path dir) {
         Config cfg = ppoConfig().set("num_envs", 2).set("rollout_steps", 128).set("action_bound", "tanh");
-        Trace a = run(cfg, dir), b = run(cfg.copy(), null);
+        // the copies stepped on two threads give the same run
+        Trace a = run(cfg, dir), b = run(cfg.copy().set("env_threads", 2), null);
         assertSameRun(a, b);
         assertEquals(1024, a.result().envSteps(), "4 rollouts of 2 × 128");
         assertEquals(4L * 2 * 4, a.result().gradSteps());
@@ -259,9 +262,18 @@ class OnPolicyTrainingTest {
     }
 
     @Test
+    void envThreadsStepTheCopiesOnAThreadedVectorEnv() {
+        try (var one = Training.onPolicyEnvs(ppoConfig().set("num_envs", 2));
+             var two = Training.onPolicyEnvs(ppoConfig().set("num_envs", 2).set("env_threads", 2))) {
+            assertInstanceOf(SyncVectorEnv.class, one);
+            assertEquals(2, assertInstanceOf(ThreadedVectorEnv.class, two).threads());
+        }
+    }
+
+    @Test
     void diffPpoWithTwoEnvsIsDeterministic() {
         Config cfg = diffPpoConfig().set("num_envs", 2).set("rollout_steps", 32).set("eval_every", 256);
-        Trace a = run(cfg, null), b = run(cfg.copy(), null);
+        Trace a = run(cfg, null), b = run(cfg.copy().set("env_threads", 2), null);
         assertSameRun(a, b);
         assertEquals(512, a.result().envSteps(), "rollouts of 2 × 32 real steps");
         assertEquals(2 * 512, a.result().agentSteps(), "K agent steps per real step");
