@@ -70,14 +70,14 @@ public final class Benchmarks {
         }
         for (int threads = 1; threads <= 2 && kinds.contains(Kind.diffsac); threads++) {
             Parallel.setThreads(threads);
-            Timing t = diffsacUpdate(17, 6, 8, false);
+            Timing t = diffsacUpdate(17, 6, 8, false, false);
             out.printf(Locale.ROOT, "diffsac update obs17 act6 K8 B256 threads=%d  %8.1f us%s%n", threads, t.median, t.fullSpeed());
         }
-        if (kinds.contains(Kind.diffsac)) {
+        for (int one = 0; one < 2 && kinds.contains(Kind.diffsac); one++) {
             Parallel.setThreads(1);
-            Timing t = diffsacUpdate(17, 6, 8, true);
-            out.printf(Locale.ROOT, "diffsac update obs17 act6 K8 B256 chain_target=real_entropy threads=1  %8.1f us%s%n",
-                    t.median, t.fullSpeed());
+            Timing t = diffsacUpdate(17, 6, 8, true, one == 1);
+            out.printf(Locale.ROOT, "diffsac update obs17 act6 K8 B256 chain_target=real_entropy chain_entropy_estimate=%s "
+                    + "threads=1  %8.1f us%s%n", one == 1 ? "one" : "all", t.median, t.fullSpeed());
         }
         if (kinds.contains(Kind.ppo)) {
             for (String algo : new String[] {"ppo", "diffppo"}) {
@@ -133,9 +133,10 @@ public final class Benchmarks {
     /**
      * One DiffSAC update on augmented transitions (critic, actor, temperature, Polyak); with {@code chains}, each
      * transition is linked to the rest of its chain as {@code chain_target: real_entropy} stores them, so the target
-     * also evaluates the later sub-steps' log ratios (on average (K − 1)/2 per sampled transition).
+     * also evaluates the later sub-steps' log ratios (on average (K − 1)/2 per sampled transition; with
+     * {@code oneSuccessor}, one of them, as {@code chain_entropy_estimate: one} does).
      */
-    static Timing diffsacUpdate(int obsDim, int actDim, int k, boolean chains) {
+    static Timing diffsacUpdate(int obsDim, int actDim, int k, boolean chains, boolean oneSuccessor) {
         Config cfg = new Config().set("diffusion_steps", k);
         Rng rng = new Rng(9);
         var actor = Agents.diffusionPolicy(cfg, obsDim, actDim, rng);
@@ -144,7 +145,7 @@ public final class Benchmarks {
         Sac sac = new Sac(actor, critic, target, 256, 3e-4f, 1e-3f, 1e-3f, 0.01f, true, -5f * actDim, k, 0.02f);
         int width = obsDim + actDim + k;
         ReplayBuffer buffer = new ReplayBuffer(10_000 / k * k, width, actDim, 256);
-        if (chains) buffer.withChains(k);
+        if (chains) buffer.withChains(k, oneSuccessor);
         float[] s = new float[width], a = new float[actDim];
         for (int i = 0; i < buffer.capacity(); i++) {
             for (int j = 0; j < obsDim + actDim; j++) s[j] = (float) rng.gaussian();

@@ -107,6 +107,8 @@ public final class Config {
         key("chain_target", "substep", "diffsac/diffwpo: each sub-step's critic target bootstraps from the next sub-step "
                 + "(substep) or from the next real step's state, the chain's remaining sub-steps as taken (real: "
                 + "without their log-ratio terms; real_entropy: with their log ratios under the current parameters, times α)");
+        key("chain_entropy_estimate", "all", "real_entropy: evaluate the log ratios of all the chain's remaining sub-steps "
+                + "(all) or of one drawn uniformly, weighted by their count (one: unbiased, fewer rows)");
     }
 
     private final Map<String, Object> values = new LinkedHashMap<>();
@@ -240,6 +242,9 @@ public final class Config {
         }
         if (!List.of("substep", "real", "real_entropy").contains(getString("chain_target"))) {
             p.add("chain_target must be substep, real or real_entropy, got '" + getString("chain_target") + "'");
+        }
+        if (!List.of("all", "one").contains(getString("chain_entropy_estimate"))) {
+            p.add("chain_entropy_estimate must be all or one, got '" + getString("chain_entropy_estimate") + "'");
         }
         if (!List.of("linear", "cosine", "constant").contains(getString("dt_schedule"))) {
             p.add("dt_schedule must be linear, cosine or constant, got '" + getString("dt_schedule") + "'");

@@ -61,7 +61,9 @@ public final class OffPolicyTrainer {
             default -> throw new IllegalArgumentException("chain_target must be substep, real or real_entropy, got '"
                     + chainTarget + "'");
         };
-        if (chain != null && chainTarget.equals("real_entropy")) buffer.withChains(agentStepsPerEnvStep());
+        if (chain != null && chainTarget.equals("real_entropy")) {
+            buffer.withChains(agentStepsPerEnvStep(), cfg.getString("chain_entropy_estimate").equals("one"));
+        }
     }
 
     private int agentStepsPerEnvStep() {

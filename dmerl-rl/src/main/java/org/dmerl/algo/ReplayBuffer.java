@@ -48,6 +48,8 @@ public final class ReplayBuffer {
     /** With chains: later transitions of the same chain, and the one-step discount before folding. */
     private byte[] chainRest;
     private float[] stepDiscount;
+    /** With chains: carry one uniformly drawn later step per transition, weighted by the count, instead of all. */
+    private boolean oneSuccessor;
 
     public ReplayBuffer(int capacity, int obsDim, int actDim, int batchSize) {
         this.capacity = capacity;
@@ -70,6 +72,16 @@ public final class ReplayBuffer {
 
     /** Keeps chain links for chains of up to {@code chainLength} transitions (see the class comment). */
     public ReplayBuffer withChains(int chainLength) {
+        return withChains(chainLength, false);
+    }
+
+    /**
+     * {@link #withChains(int)}; with {@code oneSuccessor}, a sampled transition carries one of its n later steps, drawn
+     * uniformly, with its weight multiplied by n: an unbiased estimate of the sum over all n that evaluates one row
+     * instead of n (a K = 8 chain has 3.5 later steps on average).
+     */
+    public ReplayBuffer withChains(int chainLength, boolean oneSuccessor) {
+        this.oneSuccessor = oneSuccessor;
         if (chainLength < 1 || chainLength > 128) throw new IllegalArgumentException("chain length " + chainLength);
         chainRest = new byte[capacity];
         stepDiscount = new float[capacity];
@@ -122,26 +134,28 @@ public final class ReplayBuffer {
             System.arraycopy(nextObs, j * obsDim, batch.nextObs().data, i * obsDim, obsDim);
             batch.discount().data[i] = discount[j];
         }
-        if (batch.successors() != null) gatherSuccessors(n);
+        if (batch.successors() != null) gatherSuccessors(n, rng);
         return batch;
     }
 
     /** The later transitions of each sampled transition's chain (stored right after it, so present while it is). */
-    private void gatherSuccessors(int n) {
+    private void gatherSuccessors(int n, Rng rng) {
         Successors out = batch.successors();
         int rows = 0;
         for (int i = 0; i < n; i++) {
             int j = sampled[i], rest = chainRest[j];
+            int only = oneSuccessor && rest > 0 ? 1 + rng.nextInt(rest) : 0;
             float weight = 1f;
             for (int m = 1; m <= rest; m++) {
                 weight *= stepDiscount[(j + m - 1) % capacity];
+                if (only != 0 && m != only) continue;
                 int t = (j + m) % capacity;
                 System.arraycopy(obs, t * obsDim, out.obs, rows * obsDim, obsDim);
                 System.arraycopy(actions, t * actDim, out.actions, rows * actDim, actDim);
-                out.weight[rows] = weight;
+                out.weight[rows] = only != 0 ? rest * weight : weight;
                 rows++;
             }
-            out.count[i] = rest;
+            out.count[i] = only != 0 ? 1 : rest;
         }
         out.rows = rows;
     }

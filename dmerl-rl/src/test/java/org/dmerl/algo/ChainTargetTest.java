@@ -63,6 +63,47 @@ class ChainTargetTest {
         assertTrue(row > 0, "the sample drew only last sub-steps");
     }
 
+    /**
+     * chain_entropy_estimate: one — each sampled sub-step carries one of its n later sub-steps with n times its weight,
+     * so the estimate of Σ weight·value over the later sub-steps is unbiased (here value = the stored action).
+     */
+    @Test
+    void oneSuccessorIsAnUnbiasedEstimateOfTheSumOverAll() {
+        ReplayBuffer buffer = new ReplayBuffer(4, 2, 1, 4).withChains(4, true);
+        OffPolicyTrainer.Chain chain = new OffPolicyTrainer.Chain(4, 2, 1);
+        for (int j = 0; j < 4; j++) chain.add(new float[] {j, 0}, new float[] {1 + j * j}, 0f, 0.9f);
+        chain.flushTo(buffer, new float[] {7, 8});
+        double[] exact = new double[4], total = new double[4];
+        int[] draws = new int[4];
+        for (int j = 0; j < 4; j++) {
+            float weight = 1f;
+            for (int m = j + 1; m < 4; m++) exact[j] += (weight *= 0.9f) * (1 + m * m);
+        }
+        org.dmerl.tensor.Rng rng = new org.dmerl.tensor.Rng(5);
+        java.util.Set<Float> seenForFirst = new java.util.HashSet<>();
+        for (int s = 0; s < 20_000; s++) {
+            ReplayBuffer.Batch batch = buffer.sample(rng);
+            ReplayBuffer.Successors later = batch.successors();
+            for (int b = 0, row = 0; b < 4; b++) {
+                int j = (int) batch.obs().data[2 * b];
+                assertEquals(j == 3 ? 0 : 1, later.count[b], "one later sub-step, none after the last");
+                for (int r = 0; r < later.count[b]; r++, row++) {
+                    int m = (int) later.obs[2 * row];
+                    assertTrue(m > j && m < 4, "sub-step " + m + " does not follow " + j);
+                    assertEquals(later.actions[row], 1 + m * m);
+                    assertEquals((3 - j) * Math.pow(0.9, m - j), later.weight[row], 1e-5, "count × Π discounts");
+                    total[j] += later.weight[row] * later.actions[row];
+                    if (j == 0) seenForFirst.add(later.actions[row]);
+                }
+                draws[j]++;
+            }
+        }
+        assertEquals(3, seenForFirst.size(), "every later sub-step of the first is drawn");
+        for (int j = 0; j < 4; j++) {
+            assertEquals(exact[j], total[j] / draws[j], 0.03 * exact[j] + 1e-9, "mean estimate for sub-step " + j);
+        }
+    }
+
     @Test
     void aBufferWithoutChainsCarriesNoSuccessors() {
         assertEquals(null, flushed(0.9f).sample(new org.dmerl.tensor.Rng(1)).successors());
@@ -91,5 +132,12 @@ class ChainTargetTest {
         assertTrue(!entropy.episodes().equals(real.episodes()), "the log ratios changed nothing");
         var problems = new Config().set("chain_target", "next").problems();
         assertTrue(problems.stream().anyMatch(p -> p.contains("chain_target must be substep, real or real_entropy")), problems.toString());
+        var oneConfig = SacTest.diffSacConfig().set("chain_target", "real_entropy").set("chain_entropy_estimate", "one");
+        SacTest.Trace one = SacTest.run(oneConfig);
+        assertTrue(Double.isFinite(one.result().evalReturnMean()), one.evaluations().toString());
+        assertEquals(one.episodes(), SacTest.run(oneConfig.copy()).episodes());
+        assertTrue(!one.episodes().equals(entropy.episodes()), "the estimate changed nothing");
+        problems = new Config().set("chain_entropy_estimate", "some").problems();
+        assertTrue(problems.stream().anyMatch(p -> p.contains("chain_entropy_estimate must be all or one")), problems.toString());
     }
 }
