@@ -81,8 +81,8 @@ public final class ReplayBuffer {
      * instead of n (a K = 8 chain has 3.5 later steps on average).
      */
     public ReplayBuffer withChains(int chainLength, boolean oneSuccessor) {
-        this.oneSuccessor = oneSuccessor;
         if (chainLength < 1 || chainLength > 128) throw new IllegalArgumentException("chain length " + chainLength);
+        this.oneSuccessor = oneSuccessor;
         chainRest = new byte[capacity];
         stepDiscount = new float[capacity];
         int n = batch.obs().rows();
