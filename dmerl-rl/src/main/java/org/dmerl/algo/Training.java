@@ -120,9 +120,8 @@ public final class Training {
      */
     static VectorEnv onPolicyEnvs(Config cfg) {
         int copies = cfg.getInt("num_envs"), threads = cfg.getInt("env_threads");
-        return threads > 1 && copies > 1
-                ? new ThreadedVectorEnv(copies, () -> onPolicyEnv(cfg, true), threads)
-                : new SyncVectorEnv(copies, () -> onPolicyEnv(cfg, true));
+        java.util.function.Supplier<Env> copy = () -> onPolicyEnv(cfg, true);
+        return threads > 1 && copies > 1 ? new ThreadedVectorEnv(copies, copy, threads) : new SyncVectorEnv(copies, copy);
     }
 
     /**

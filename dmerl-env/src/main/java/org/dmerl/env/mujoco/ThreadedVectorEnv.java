@@ -185,9 +185,9 @@ public final class ThreadedVectorEnv implements VectorEnv {
         static final long MAX_SPIN_NANOS = 500_000;
 
         /**
-         * The next spin budget after a wait of {@code waitedNanos} that was spun out under {@code budget} (ended while
-         * spinning) or not (ended in a park). The budget grows after a wait a spin of at most {@link #MAX_SPIN_NANOS}
-         * covers, whether or not this one was long enough, and shrinks fast after a longer one (an idle caller, or an
+         * The next spin budget after a wait of {@code waitedNanos}, whether it ended while spinning or in a park. The
+         * budget grows after a wait that a spin of at most {@link #MAX_SPIN_NANOS} covers, whether or not this one's
+         * budget was long enough, and shrinks fast after a longer one (an idle caller, or an
          * oversubscribed machine, where spinning would only burn the CPU the awaited thread needs). It used to shrink
          * after every park: once a few host preemptions had cut it to zero, no spin could succeed again, and every
          * later wait parked.
@@ -255,12 +255,12 @@ public final class ThreadedVectorEnv implements VectorEnv {
         private boolean awaitDone(Worker worker, int g) {
             if (worker.done == g) return false;
             long start = System.nanoTime(), deadline = start + callerSpin;
+            boolean interrupted = false;
             while (worker.done != g) {
                 if (System.nanoTime() - deadline < 0) {
                     Thread.onSpinWait();
                     continue;
                 }
-                boolean interrupted = false;
                 callerParked = true;
                 while (worker.done != g) {
                     LockSupport.park(this);
@@ -268,11 +268,9 @@ public final class ThreadedVectorEnv implements VectorEnv {
                     if (Thread.interrupted()) interrupted = true;
                 }
                 callerParked = false;
-                callerSpin = adapt(callerSpin, System.nanoTime() - start);
-                return interrupted;
             }
             callerSpin = adapt(callerSpin, System.nanoTime() - start);
-            return false;
+            return interrupted;
         }
 
         /** A worker's loop: wait for a new generation, run its block, report. */
