@@ -2,7 +2,6 @@ package org.dmerl.nn;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.IntConsumer;
 
 import org.dmerl.tensor.Elementwise;
 import org.dmerl.tensor.Gemm;
@@ -49,9 +48,9 @@ public final class Mlp implements Module {
      * panel-packed copy ({@link Gemm#packPanels}) refreshed whenever a weight's version changes. The first layer's
      * products over {@linkplain #recurringRowInput recurring input blocks} are reused, and an output layer of at most
      * one vector's width sums k in eight chains ({@link Gemm#matvecNarrow}), so the values agree with
-     * {@link #forward}'s to rounding, not bit for bit. With two compute threads ({@link Parallel}) each thread owns half
-     * of each layer's panels and takes the other's when it runs out ({@link Parallel#forEachOwned}); that changes no
-     * bit, since every output column is computed the same way by whichever thread runs it. Not thread-safe.
+     * {@link #forward}'s to rounding, not bit for bit. With two compute threads ({@link Parallel}) each layer's panels
+     * are split between them; that changes no bit, since every output column is computed the same way by whichever
+     * thread owns it. Not thread-safe.
      */
     public void forwardRow(float[] in, float[] out) {
         if (rowPass == null) rowPass = new RowPass();
@@ -162,11 +161,11 @@ public final class Mlp implements Module {
         /** The first layer's inputs cut at the recurring blocks; empty when there are none. */
         final InputBlock[] blocks;
         final boolean narrowOutput;
-        // the layer both threads are working on, and its panels: the last one also takes the columns past the last full panel
-        int layer, panels;
+        // the layer both threads are working on
+        int layer, split;
         float[] x, y;
-        final IntConsumer panel = p -> columns(layer, x, y, p * Gemm.PANEL,
-                p == panels - 1 ? layers[layer].out() : (p + 1) * Gemm.PANEL);
+        final Runnable lowerHalf = () -> columns(layer, x, y, 0, split);
+        final Runnable upperHalf = () -> columns(layer, x, y, split, layers[layer].out());
 
         RowPass() {
             narrowOutput = outputLayer().out() <= Gemm.NARROW;
@@ -218,9 +217,10 @@ public final class Mlp implements Module {
                 }
                 if (last) y = out;
                 layer = i;
-                panels = l.out() / Gemm.PANEL;
+                int panels = l.out() / Gemm.PANEL;
                 if (Parallel.threads() > 1 && panels >= 2 && products >= SPLIT_MIN_PRODUCTS) {
-                    Parallel.forEachOwned(panels, panels / 2, panel);
+                    split = panels / 2 * Gemm.PANEL;
+                    Parallel.run(lowerHalf, upperHalf);
                 } else {
                     columns(i, x, y, 0, l.out());
                 }

@@ -2,7 +2,6 @@ package org.dmerl.tensor;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
@@ -10,8 +9,8 @@ import java.util.function.IntConsumer;
 /**
  * An optional second thread for large products. One persistent worker takes half of the work with a spin-then-park
  * handoff; thread count is global ({@code -Ddmerl.threads} or {@link #setThreads}) because the whole learner shares
- * one core budget. Results never depend on timing: {@link #run} gives each half fixed work, and {@link #forEach} and
- * {@link #forEachOwned} hand out tasks whose results do not depend on which thread runs them.
+ * one core budget. Results never depend on timing: {@link #run} gives each half fixed work, and {@link #forEach} hands
+ * out tasks whose results do not depend on which thread runs them.
  */
 public final class Parallel {
 
@@ -87,59 +86,6 @@ public final class Parallel {
         public void run() {
             // count and body were written before the handoff, whose volatile write and read order them for the worker
             for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) body.accept(i);
-        }
-    }
-
-    /**
-     * Runs {@code body.accept(i)} for every i in [0, count), where the worker owns tasks [0, split) and the caller
-     * [split, count). Each thread runs its own tasks in order and then takes what the other has not started. The fixed
-     * shares keep each core's part of the data in its own cache from one call to the next (a batch-1 product streams
-     * the same weights every call); the taking means a core the host has slowed no longer holds the other up. The same
-     * conditions as {@link #forEach} apply to {@code body}.
-     */
-    public static void forEachOwned(int count, int split, IntConsumer body) {
-        if (split < 0 || split > count) {
-            throw new IllegalArgumentException("forEachOwned: split " + split + " outside [0, " + count + "]");
-        }
-        if (threads == 1 || count < 2 || !BUSY.compareAndSet(false, true)) {
-            for (int i = 0; i < count; i++) body.accept(i);
-            return;
-        }
-        try {
-            OWNED.next.set(OWNED_WORKER, 0);
-            OWNED.next.set(OWNED_CALLER, split);
-            OWNED.split = split;
-            OWNED.count = count;
-            OWNED.body = body;
-            runPair(OWNED.workerSide, OWNED.callerSide);
-        } finally {
-            OWNED.body = null;
-            BUSY.set(false);
-        }
-    }
-
-    /** Indices into {@link Owned#next}, a cache line apart, so that each thread's claims do not move the other's line. */
-    private static final int OWNED_WORKER = 0, OWNED_CALLER = 16;
-
-    /** The two claim counters of {@link #forEachOwned}; used only while {@link #BUSY} is held. */
-    private static final Owned OWNED = new Owned();
-
-    private static final class Owned {
-        final AtomicIntegerArray next = new AtomicIntegerArray(32);
-        int split, count;
-        IntConsumer body;
-        final Runnable workerSide = () -> {
-            claim(OWNED_WORKER, split);
-            claim(OWNED_CALLER, count);
-        };
-        final Runnable callerSide = () -> {
-            claim(OWNED_CALLER, count);
-            claim(OWNED_WORKER, split);
-        };
-
-        /** Runs the tasks of the share whose counter is {@code counter}, up to {@code end}, until none is left. */
-        private void claim(int counter, int end) {
-            for (int i = next.getAndIncrement(counter); i < end; i = next.getAndIncrement(counter)) body.accept(i);
         }
     }
 

@@ -124,50 +124,6 @@ class ParallelTest {
     }
 
     @Test
-    void forEachOwnedRunsEveryTaskExactlyOnce() {
-        Parallel.setThreads(2);
-        for (int[] cs : new int[][] {{0, 0}, {1, 0}, {1, 1}, {2, 1}, {4, 2}, {5, 0}, {5, 5}, {17, 8}, {4000, 1000}}) {
-            int count = cs[0], split = cs[1];
-            AtomicIntegerArray runs = new AtomicIntegerArray(Math.max(count, 1));
-            Thread caller = Thread.currentThread();
-            boolean[] onWorker = new boolean[1];
-            Parallel.forEachOwned(count, split, i -> {
-                runs.incrementAndGet(i);
-                if (Thread.currentThread() != caller) onWorker[0] = true;
-                for (long end = System.nanoTime() + 2_000; System.nanoTime() < end; ) Thread.onSpinWait();
-            });
-            for (int i = 0; i < count; i++) assertEquals(1, runs.get(i), "task " + i + " of " + count + " split at " + split);
-            if (count >= 4000) assertTrue(onWorker[0], "the worker ran none of " + count + " tasks");
-        }
-        assertThrows(IllegalArgumentException.class, () -> Parallel.forEachOwned(4, 5, i -> {}));
-    }
-
-    @Test
-    void aThreadThatFinishesItsShareTakesTheRestOfTheOthers() throws Exception {
-        Parallel.setThreads(2);
-        // the worker's share holds it up for 20 ms in its first task; the caller must take the worker's other tasks
-        Thread caller = Thread.currentThread();
-        AtomicIntegerArray byCaller = new AtomicIntegerArray(8);
-        CountDownLatch workerStarted = new CountDownLatch(1);
-        Parallel.forEachOwned(8, 4, i -> {
-            if (Thread.currentThread() == caller) {
-                byCaller.set(i, 1);
-                if (i == 4) {
-                    try {
-                        workerStarted.await();   // the worker has claimed task 0 (unless the caller took it back)
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            } else if (i == 0) {
-                workerStarted.countDown();
-                for (long end = System.nanoTime() + 20_000_000; System.nanoTime() < end; ) Thread.onSpinWait();
-            }
-        });
-        for (int i = 1; i < 8; i++) assertEquals(1, byCaller.get(i), "task " + i + " ran on the caller");
-    }
-
-    @Test
     void forEachInsideATaskRunsOnItsOwnThreadAndFailuresPropagate() {
         Parallel.setThreads(2);
         AtomicIntegerArray inner = new AtomicIntegerArray(4 * 8);
