@@ -154,6 +154,7 @@ public final class ReplayBuffer {
                 System.arraycopy(actions, t * actDim, out.actions, rows * actDim, actDim);
                 out.weight[rows] = only != 0 ? rest * weight : weight;
                 rows++;
+                if (only != 0) break;   // the drawn step is the only one carried
             }
             out.count[i] = only != 0 ? 1 : rest;
         }
