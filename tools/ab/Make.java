@@ -38,6 +38,32 @@ public final class Make {
         return () -> sac.update(buffer.sample(rng), rng);
     }
 
+    /**
+     * One DiffSAC update as DiffSAC's preset runs it (K = 8, obs 17, act 6, batch 256, real-entropy chain targets from
+     * one drawn later sub-step), the shapes of {@code dmerl bench}'s DiffSAC rows.
+     */
+    public static Runnable diffsac(int threads) {
+        Parallel.setThreads(threads);
+        int obsDim = 17, actDim = 6, k = 8;
+        Config cfg = new Config().set("diffusion_steps", k);
+        Rng rng = new Rng(9);
+        var actor = Agents.diffusionPolicy(cfg, obsDim, actDim, rng);
+        TwinCritic critic = Agents.diffusionCritic(cfg, "c", obsDim, actDim, rng);
+        TwinCritic target = Agents.diffusionCritic(cfg, "t", obsDim, actDim, rng);
+        Sac sac = new Sac(actor, critic, target, 256, 3e-4f, 1e-3f, 1e-3f, 0.01f, true, -5f * actDim, k, 0.02f);
+        int width = obsDim + actDim + k;
+        ReplayBuffer buffer = new ReplayBuffer(10_000 / k * k, width, actDim, 256);
+        buffer.withChains(k, true);
+        float[] s = new float[width], a = new float[actDim];
+        for (int i = 0; i < buffer.capacity(); i++) {
+            for (int j = 0; j < obsDim + actDim; j++) s[j] = (float) rng.gaussian();
+            for (int j = 0; j < k; j++) s[obsDim + actDim + j] = j == i % k ? 1f : 0f;
+            for (int j = 0; j < actDim; j++) a[j] = (float) rng.gaussian();
+            buffer.add(s, a, rng.gaussian(), s, 0.99f, k - 1 - i % k, 0.99f);
+        }
+        return () -> sac.update(buffer.sample(rng), rng);
+    }
+
     /** One 256×256×256 product. */
     public static Runnable gemm(int threads) {
         Parallel.setThreads(threads);

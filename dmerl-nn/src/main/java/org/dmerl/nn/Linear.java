@@ -37,6 +37,11 @@ public final class Linear implements Module {
         return g.linear(x, weight, bias);
     }
 
+    /** relu(x · W + b) as one graph node ({@link Graph#linearRelu}): the same values as ReLU after {@link #forward}. */
+    public Tensor forwardRelu(Graph g, Tensor x) {
+        return g.linearRelu(x, weight, bias);
+    }
+
     @Override
     public List<Tensor> parameters() {
         return List.of(weight, bias);

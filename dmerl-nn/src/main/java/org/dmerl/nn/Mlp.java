@@ -35,6 +35,10 @@ public final class Mlp implements Module {
     public Tensor forward(Graph g, Tensor x) {
         Tensor h = x;
         for (int i = 0; i < layers.length - 1; i++) {
+            if (norms[i] == null && activation == Activation.RELU) {
+                h = layers[i].forwardRelu(g, h);
+                continue;
+            }
             h = layers[i].forward(g, h);
             if (norms[i] != null) h = norms[i].forward(g, h);
             h = activation.apply(g, h);

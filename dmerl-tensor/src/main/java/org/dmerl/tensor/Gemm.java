@@ -50,6 +50,38 @@ public final class Gemm {
         }
     }
 
+    /**
+     * C[M,N] (row stride ldc) = act(bias + A·B), overwriting C: bias[biasOff, biasOff + N) is added to every row (no
+     * bias: null), and act is max(·, 0) when {@code relu}, else the identity. Each element has the bits of filling C
+     * with the bias (or zeros), {@link #gemm} and then a ReLU pass; on the AVX2 panel path the sum is formed in a small
+     * block and written once, so C is neither filled nor read (filling it first, then loading it back from wherever the
+     * fill left it, cost about a tenth of a SAC update).
+     */
+    public static void gemmInto(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
+                                int ldb, float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
+        if (usesPanels(M) && !singleColumn(N, sam, sak, ldc)) {
+            boolean split = Parallel.worthSplitting(M, N, K);
+            PanelProduct product = PANEL_PRODUCT.get().prepare(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            product.into(bias, biasOff, relu);
+            try {
+                if (split) Parallel.forEach(product.tasks, product);
+                else for (int task = 0; task < product.tasks; task++) product.accept(task);
+            } finally {
+                product.release();
+            }
+            return;
+        }
+        for (int r = 0; r < M; r++) {
+            int c = cOff + r * ldc;
+            if (bias == null) java.util.Arrays.fill(C, c, c + N, 0f);
+            else System.arraycopy(bias, biasOff, C, c, N);
+        }
+        gemm(M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        if (relu) {
+            for (int r = 0; r < M; r++) Elementwise.relu(C, C, cOff + r * ldc, cOff + r * ldc + N);
+        }
+    }
+
     /** One calling thread's reusable halves of a split product: capturing lambdas would allocate per product. */
     private static final ThreadLocal<Split> SPLIT = ThreadLocal.withInitial(Split::new);
 
@@ -237,6 +269,10 @@ public final class Gemm {
         int m0, m1, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, inPlaceEnd, tasks;
         float[] A, B, C;
         float[] rows = new float[0];
+        /** Whether C is overwritten ({@link #gemmInto}) rather than accumulated into, and with what. */
+        boolean overwrite, relu;
+        float[] bias;
+        int biasOff;
 
         PanelProduct prepare(int m0, int m1, int N, int K, float[] A, int aOff, int sam, int sak,
                              float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
@@ -250,12 +286,71 @@ public final class Gemm {
             if (rows.length < copied * K) rows = new float[copied * K];
             packRows(inPlaceEnd, m1, copied, K, A, aOff, sam, sak, rows);
             tasks = (N + 2 * L - 1) / (2 * L);
+            overwrite = relu = false;
             return this;
+        }
+
+        /** Makes the prepared product overwrite C with act(bias + A·B) ({@link #gemmInto}). */
+        void into(float[] bias, int biasOff, boolean relu) {
+            this.overwrite = true;
+            this.bias = bias;
+            this.biasOff = biasOff;
+            this.relu = relu;
         }
 
         /** Drops the product's arrays, so that a finished product's data is not kept alive. */
         void release() {
-            A = B = C = null;
+            A = B = C = bias = null;
+        }
+
+        /** Zeroes the 6 × 2L block with vector stores, which the kernel's vector loads of it are forwarded from. */
+        private static void zero(float[] block) {
+            for (int i = 0; i < 12; i++) FloatVector.zero(S).intoArray(block, i * L);
+        }
+
+        /**
+         * Rows [m, m + count) of C's columns [n, n + t) from the 6 × 2L block (the bare sums): added to C, or written
+         * over it as bias + sum, through the ReLU if asked.
+         */
+        private void storeBlock(float[] block, int m, int count, int n, int t) {
+            if (t == 2 * L) {
+                FloatVector lo = FloatVector.zero(S), hi = lo;
+                if (overwrite && bias != null) {
+                    lo = FloatVector.fromArray(S, bias, biasOff + n);
+                    hi = FloatVector.fromArray(S, bias, biasOff + n + L);
+                }
+                for (int r = 0; r < count; r++) {
+                    int c = cOff + (m + r) * ldc + n;
+                    FloatVector v0 = FloatVector.fromArray(S, block, 2 * L * r);
+                    FloatVector v1 = FloatVector.fromArray(S, block, 2 * L * r + L);
+                    if (overwrite) {
+                        v0 = lo.add(v0);
+                        v1 = hi.add(v1);
+                        if (relu) {
+                            v0 = v0.max(0f);
+                            v1 = v1.max(0f);
+                        }
+                    } else {
+                        v0 = FloatVector.fromArray(S, C, c).add(v0);
+                        v1 = FloatVector.fromArray(S, C, c + L).add(v1);
+                    }
+                    v0.intoArray(C, c);
+                    v1.intoArray(C, c + L);
+                }
+                return;
+            }
+            for (int r = 0; r < count; r++) {
+                int c = cOff + (m + r) * ldc + n;
+                for (int col = 0; col < t; col++) {
+                    float sum = block[r * 2 * L + col];
+                    if (!overwrite) {
+                        C[c + col] += sum;
+                        continue;
+                    }
+                    float v = bias == null ? 0f + sum : bias[biasOff + n + col] + sum;
+                    C[c + col] = relu ? Math.max(v, 0f) : v;
+                }
+            }
         }
 
         /** Columns [2L·task, 2L·task + 2L) of every row, or for the last task the columns left over. */
@@ -272,41 +367,38 @@ public final class Gemm {
                     FloatVector.fromArray(S, B, src + L).intoArray(panel, 2 * L * k + L);
                 }
                 for (int m = m0; m < inPlaceEnd; m += 6) {
-                    kernel6x2(K, A, aOff + m * sam, sam, panel, C, cOff + m * ldc + n, ldc);
+                    if (!overwrite) {
+                        kernel6x2(K, A, aOff + m * sam, sam, panel, C, cOff + m * ldc + n, ldc);
+                        continue;
+                    }
+                    zero(block);
+                    kernel6x2(K, A, aOff + m * sam, sam, panel, block, 0, 2 * L);
+                    storeBlock(block, m, 6, n, t);
                 }
                 for (int m = inPlaceEnd; m < m1; m += 6) {
                     int count = Math.min(6, m1 - m);
-                    if (count == 6) {
+                    if (count == 6 && !overwrite) {
                         kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, C, cOff + m * ldc + n, ldc);
                         continue;
                     }
-                    java.util.Arrays.fill(block, 0f);
+                    zero(block);
                     kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, 0, 2 * L);
-                    for (int r = 0; r < count; r++) {
-                        int c = cOff + (m + r) * ldc + n;
-                        FloatVector.fromArray(S, C, c).add(FloatVector.fromArray(S, block, 2 * L * r)).intoArray(C, c);
-                        FloatVector.fromArray(S, C, c + L).add(FloatVector.fromArray(S, block, 2 * L * r + L))
-                                .intoArray(C, c + L);
-                    }
+                    storeBlock(block, m, count, n, t);
                 }
                 return;
             }
             // The last t < 2L columns: a zero-padded panel through the same kernel into the 6 × 2L block, of which the
-            // first t columns are added to C. Masked loads per k cost about as much as the full kernel (5% of a SAC update).
+            // first t columns are stored. Masked loads per k cost about as much as the full kernel (5% of a SAC update).
             for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
                 FloatVector.fromArray(S, B, src, TAIL_MASKS[Math.min(L, t)]).intoArray(panel, 2 * L * k);
                 FloatVector upper = t > L ? FloatVector.fromArray(S, B, src + L, TAIL_MASKS[t - L]) : FloatVector.zero(S);
                 upper.intoArray(panel, 2 * L * k + L);
             }
             for (int m = m0; m < m1; m += 6) {
-                java.util.Arrays.fill(block, 0f);
+                zero(block);
                 if (m < inPlaceEnd) kernel6x2(K, A, aOff + m * sam, sam, panel, block, 0, 2 * L);
                 else kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, 0, 2 * L);
-                int count = Math.min(6, m1 - m);
-                for (int r = 0; r < count; r++) {
-                    int c = cOff + (m + r) * ldc + n;
-                    for (int col = 0; col < t; col++) C[c + col] += block[r * 2 * L + col];
-                }
+                storeBlock(block, m, Math.min(6, m1 - m), n, t);
             }
         }
     }

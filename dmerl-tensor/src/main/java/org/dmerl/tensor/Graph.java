@@ -99,16 +99,29 @@ public final class Graph {
         return y;
     }
 
-    /** x · w + b with b of shape [1, out], fused: the output starts as rows of b and the product accumulates. */
+    /** x · w + b with b of shape [1, out], fused: each output is b plus the product's sum ({@link Gemm#gemmInto}). */
     public Tensor linear(Tensor x, Tensor w, Tensor b) {
+        return linear(x, w, b, Op.LINEAR);
+    }
+
+    /**
+     * relu(x · w + b) as one node, with the bits of {@code relu(linear(x, w, b))}: the ReLU is applied as the product's
+     * sums are written, and the backward pass masks the incoming gradient in place, so no pre-activation tensor is
+     * stored, zeroed or read.
+     */
+    public Tensor linearRelu(Tensor x, Tensor w, Tensor b) {
+        return linear(x, w, b, Op.LINEAR_RELU);
+    }
+
+    private Tensor linear(Tensor x, Tensor w, Tensor b, Op op) {
         if (x.cols != w.rows || b.rows != 1 || b.cols != w.cols) {
             throw new IllegalArgumentException("linear shape mismatch: " + x.shape() + " · " + w.shape() + " + " + b.shape());
         }
-        Tensor y = node(x.rows, w.cols, Op.LINEAR, x, w, b.requiresGrad);
+        Tensor y = node(x.rows, w.cols, op, x, w, b.requiresGrad);
         y.c = b;
         int out = w.cols;
-        for (int r = 0; r < x.rows; r++) System.arraycopy(b.data, 0, y.data, r * out, out);
-        Gemm.gemm(x.rows, out, x.cols, x.data, 0, x.cols, 1, w.data, 0, out, y.data, 0, out);
+        Gemm.gemmInto(x.rows, out, x.cols, x.data, 0, x.cols, 1, w.data, 0, out, b.data, 0, op == Op.LINEAR_RELU,
+                y.data, 0, out);
         return y;
     }
 
@@ -612,7 +625,8 @@ public final class Graph {
             boolean ga = a != null && a.requiresGrad;
             switch (y.op) {
                 case MATMUL -> matmulBackward(y);
-                case LINEAR -> {
+                case LINEAR, LINEAR_RELU -> {
+                    if (y.op == Op.LINEAR_RELU) maskByPositiveOutput(y);
                     matmulBackward(y);
                     if (y.c.requiresGrad) sumRowsInto(y.grad, y.rows, y.cols, y.c.grad);
                 }
@@ -642,6 +656,17 @@ public final class Graph {
                 default -> { if (ga) unaryBackward(y); }
             }
         }
+    }
+
+    /** y.grad = 0 wherever y ≤ 0: ReLU's derivative applied in place, as the RELU node's backward pass applies it. */
+    private static void maskByPositiveOutput(Tensor y) {
+        float[] g = y.grad, out = y.data;
+        int n = y.size(), i = 0, upper = S.loopBound(n);
+        for (; i < upper; i += L) {
+            var notPositive = FloatVector.fromArray(S, out, i).compare(VectorOperators.GT, 0f).not();
+            FloatVector.fromArray(S, g, i).blend(0f, notPositive).intoArray(g, i);
+        }
+        for (; i < n; i++) if (!(out[i] > 0f)) g[i] = 0f;
     }
 
     private static void sumRowsInto(float[] g, int rows, int cols, float[] out) {

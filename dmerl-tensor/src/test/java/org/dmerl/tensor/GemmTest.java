@@ -273,6 +273,50 @@ class GemmTest {
                 () -> Gemm.matvecPacked(new float[4], 0, 4, 2 * P, new float[8 * P], new float[8 * P], new float[2 * P], 0, 1, P));
     }
 
+    /**
+     * {@link Gemm#gemmInto} against its definition: C filled with the bias (or zeros), {@link Gemm#gemm}, then a ReLU
+     * pass. Bit for bit, for every path (rows below and above the panel minimum, partial row groups and column panels,
+     * one column, transposed A, offsets, two threads), whatever C held before; columns outside the window untouched.
+     */
+    @Test
+    void gemmIntoIsFillThenProductThenReluBitForBit() {
+        Rng rng = new Rng(21);
+        int[] rows = {1, 5, 11, 12, 13, 37, 256}, cols = {1, 6, 16, 23, 40, 256}, depths = {1, 17, 256};
+        int cases = 0;
+        for (int threads : new int[] {1, 2}) {
+            Parallel.setThreads(threads);
+            for (int M : rows) for (int N : cols) for (int K : depths) {
+                for (int variant = 0; variant < 4; variant++) {
+                    boolean colMajor = (variant & 1) != 0, relu = (variant & 2) != 0, withBias = (M + N + K + variant) % 3 != 0;
+                    Problem p = Problem.random(M, N, K, colMajor, 2, 1, 3, 1, 2, rng);
+                    float[] bias = withBias ? randomArray(N + 4, rng) : null;
+                    float[] expected = p.C0.clone();
+                    for (int m = 0; m < M; m++) {
+                        int c = p.cOff + m * p.ldc;
+                        if (bias == null) java.util.Arrays.fill(expected, c, c + N, 0f);
+                        else System.arraycopy(bias, 4, expected, c, N);
+                    }
+                    Gemm.gemm(M, N, K, p.A, p.aOff, p.sam(), p.sak(), p.B, p.bOff, p.ldb, expected, p.cOff, p.ldc);
+                    if (relu) for (int m = 0; m < M; m++) Elementwise.relu(expected, expected, p.cOff + m * p.ldc, p.cOff + m * p.ldc + N);
+                    float[] actual = p.C0.clone();
+                    for (int m = 0; m < M; m++) {
+                        java.util.Arrays.fill(actual, p.cOff + m * p.ldc, p.cOff + m * p.ldc + N, Float.NaN);
+                    }
+                    Gemm.gemmInto(M, N, K, p.A, p.aOff, p.sam(), p.sak(), p.B, p.bOff, p.ldb, bias, 4, relu,
+                            actual, p.cOff, p.ldc);
+                    for (int i = 0; i < expected.length; i++) {
+                        if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
+                            fail("gemmInto " + p + " bias=" + withBias + " relu=" + relu + " threads=" + threads
+                                    + ": C[" + i + "] = " + actual[i] + ", expected " + expected[i]);
+                        }
+                    }
+                    cases++;
+                }
+            }
+        }
+        assertEquals(2 * 7 * 6 * 3 * 4, cases);
+    }
+
     private static void fill(float[] a, Rng rng) {
         for (int i = 0; i < a.length; i++) a[i] = (float) rng.gaussian();
     }

@@ -228,6 +228,45 @@ class GradientCheckTest {
         gradCheck("linear", (g, in) -> g.linear(in[0], in[1], in[2]), x, w, b);
     }
 
+    @Test
+    void linearRelu() {
+        Rng rng = new Rng(14);
+        Tensor x = gaussianParam("x", 5, 7, rng, 1);
+        Tensor w = gaussianParam("w", 7, 6, rng, 0.4);
+        Tensor b = gaussianParam("b", 1, 6, rng, 1);
+        gradCheck("linearRelu", (g, in) -> g.linearRelu(in[0], in[1], in[2]), x, w, b);
+    }
+
+    /** The fused node has the bits of ReLU after linear: values, and every gradient, on the batched panel path too. */
+    @Test
+    void linearReluIsReluOfLinearBitForBit() {
+        Rng rng = new Rng(15);
+        for (int[] shape : new int[][] {{5, 7, 6}, {256, 23, 256}, {37, 256, 40}}) {
+            int rows = shape[0], in = shape[1], out = shape[2];
+            Tensor x = gaussianParam("x", rows, in, rng, 1);
+            Tensor w = gaussianParam("w", in, out, rng, 0.3);
+            Tensor b = gaussianParam("b", 1, out, rng, 0.5);
+            Tensor v = Tensor.zeros(out, 1);
+            for (int i = 0; i < out; i++) v.data[i] = (float) rng.gaussian();
+            float[][] fused = linearReluPass(true, x, w, b, v), plain = linearReluPass(false, x, w, b, v);
+            for (int k = 0; k < fused.length; k++) {
+                for (int i = 0; i < fused[k].length; i++) {
+                    assertEquals(Float.floatToRawIntBits(plain[k][i]), Float.floatToRawIntBits(fused[k][i]),
+                            "shape " + java.util.Arrays.toString(shape) + ", array " + k + ", element " + i);
+                }
+            }
+        }
+    }
+
+    /** The output of relu(x·w + b) and the gradients of sum((relu(x·w + b)·v)²) for x, w and b. */
+    private static float[][] linearReluPass(boolean fused, Tensor x, Tensor w, Tensor b, Tensor v) {
+        for (Tensor t : new Tensor[] {x, w, b}) java.util.Arrays.fill(t.grad, 0f);
+        Graph g = new Graph();
+        Tensor h = fused ? g.linearRelu(x, w, b) : g.relu(g.linear(x, w, b));
+        g.backward(g.sum(g.square(g.matmul(h, v))));
+        return new float[][] {h.data.clone(), x.grad.clone(), w.grad.clone(), b.grad.clone()};
+    }
+
     // ------------------------------------------------------------------------------------------------ binary
 
     private record BinaryOp(String name, DoubleBinaryOperator ref) {}
