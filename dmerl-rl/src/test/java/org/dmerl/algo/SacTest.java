@@ -100,6 +100,25 @@ class SacTest {
         assertSameRun(run(cfg), run(cfg.copy()));
     }
 
+    /**
+     * A second compute thread changes no bit of a run: products split into column panels, long elementwise passes into
+     * chunks, Adam's parameters shared out whole. The shapes are large enough that every one of these splits.
+     */
+    @Test
+    void twoThreadsGiveTheOneThreadRun() {
+        try {
+            Config sac = sacConfig().set("hidden", "128,128").set("batch_size", 128).set("steps", 900)
+                    .set("learning_starts", 600).set("eval_every", 300);
+            assertSameRun(run(sac.copy().set("threads", 1)), run(sac.copy().set("threads", 2)));
+            Config diffSac = diffSacConfig().set("hidden", "128,128").set("denoiser_hidden", "128,128")
+                    .set("batch_size", 128).set("steps", 500).set("learning_starts", 350).set("eval_every", 250)
+                    .set("chain_target", "real_entropy");
+            assertSameRun(run(diffSac.copy().set("threads", 1)), run(diffSac.copy().set("threads", 2)));
+        } finally {
+            org.dmerl.tensor.Parallel.setThreads(1);
+        }
+    }
+
     /** One update: targets move by Polyak averaging, the temperature moves against the entropy gap, actor learns. */
     @Test
     void oneUpdateMovesTargetsTemperatureAndActor() {

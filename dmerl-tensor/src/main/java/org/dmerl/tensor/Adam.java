@@ -13,6 +13,7 @@ public final class Adam {
 
     private final List<Tensor> params;
     private final float[][] m, v;
+    private final long totalSize;
     private float lr;
     private final float beta1, beta2, eps;
     private long step;
@@ -28,6 +29,7 @@ public final class Adam {
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
+        totalSize = this.params.stream().mapToLong(Tensor::size).sum();
         m = new float[this.params.size()][];
         v = new float[this.params.size()][];
         for (int i = 0; i < m.length; i++) {
@@ -61,28 +63,39 @@ public final class Adam {
         step++;
         float c1 = (float) (1 - Math.pow(beta1, step));
         float c2 = (float) (1 - Math.pow(beta2, step));
-        float stepSize = lr / c1;
-        float invSqrtC2 = (float) (1 / Math.sqrt(c2));
-        for (int p = 0; p < params.size(); p++) {
-            Tensor t = params.get(p);
-            float[] w = t.data, g = t.grad, mp = m[p], vp = v[p];
-            int n = t.size(), i = 0, upper = S.loopBound(n);
-            for (; i < upper; i += S.length()) {
-                FloatVector gv = FloatVector.fromArray(S, g, i);
-                FloatVector mv = FloatVector.fromArray(S, mp, i).mul(beta1).add(gv.mul(1 - beta1));
-                FloatVector vv = FloatVector.fromArray(S, vp, i).mul(beta2).add(gv.mul(gv).mul(1 - beta2));
-                mv.intoArray(mp, i);
-                vv.intoArray(vp, i);
-                FloatVector denom = vv.lanewise(VectorOperators.SQRT).mul(invSqrtC2).add(eps);
-                FloatVector.fromArray(S, w, i).sub(mv.div(denom).mul(stepSize)).intoArray(w, i);
-            }
-            for (; i < n; i++) {
-                mp[i] = beta1 * mp[i] + (1 - beta1) * g[i];
-                vp[i] = beta2 * vp[i] + (1 - beta2) * g[i] * g[i];
-                w[i] -= stepSize * mp[i] / ((float) Math.sqrt(vp[i]) * invSqrtC2 + eps);
-            }
-            t.touch();
+        stepSize = lr / c1;
+        invSqrtC2 = (float) (1 / Math.sqrt(c2));
+        if (totalSize < Parallel.MIN_ELEMENTS) {
+            for (int p = 0; p < params.size(); p++) update(p);
+        } else {
+            // with a second compute thread the parameters are shared out whole, so each is updated as one thread would
+            Parallel.forEach(params.size(), updateParameter);
         }
+    }
+
+    /** The bias-corrected step size and 1/√(1 − β₂ᵗ) of the current {@link #step}. */
+    private float stepSize, invSqrtC2;
+    private final java.util.function.IntConsumer updateParameter = this::update;
+
+    private void update(int p) {
+        Tensor t = params.get(p);
+        float[] w = t.data, g = t.grad, mp = m[p], vp = v[p];
+        int n = t.size(), i = 0, upper = S.loopBound(n);
+        for (; i < upper; i += S.length()) {
+            FloatVector gv = FloatVector.fromArray(S, g, i);
+            FloatVector mv = FloatVector.fromArray(S, mp, i).mul(beta1).add(gv.mul(1 - beta1));
+            FloatVector vv = FloatVector.fromArray(S, vp, i).mul(beta2).add(gv.mul(gv).mul(1 - beta2));
+            mv.intoArray(mp, i);
+            vv.intoArray(vp, i);
+            FloatVector denom = vv.lanewise(VectorOperators.SQRT).mul(invSqrtC2).add(eps);
+            FloatVector.fromArray(S, w, i).sub(mv.div(denom).mul(stepSize)).intoArray(w, i);
+        }
+        for (; i < n; i++) {
+            mp[i] = beta1 * mp[i] + (1 - beta1) * g[i];
+            vp[i] = beta2 * vp[i] + (1 - beta2) * g[i] * g[i];
+            w[i] -= stepSize * mp[i] / ((float) Math.sqrt(vp[i]) * invSqrtC2 + eps);
+        }
+        t.touch();
     }
 
     /** Optimiser state for checkpoints: step count, then first and second moments per parameter. */

@@ -305,68 +305,117 @@ public final class Graph {
 
     private Tensor unary(Op op, Tensor x) {
         Tensor y = node(x.rows, x.cols, op, x, null);
-        int n = x.size();
-        float[] in = x.data, out = y.data;
-        switch (op) {
-            case RELU -> Elementwise.relu(in, out, n);
-            case TANH -> Elementwise.tanh(in, out, n);
-            case GELU -> Elementwise.gelu(in, out, n);
-            case SILU -> Elementwise.silu(in, out, n);
-            case MISH -> Elementwise.mish(in, out, n);
-            case EXP -> vectorExp(in, out, n);
-            case LOG -> { for (int i = 0; i < n; i++) out[i] = (float) Math.log(in[i]); }
-            case SOFTPLUS -> { for (int i = 0; i < n; i++) out[i] = softplus(in[i]); }
-            case SQUARE -> { for (int i = 0; i < n; i++) out[i] = in[i] * in[i]; }
-            case SQRT -> { for (int i = 0; i < n; i++) out[i] = (float) Math.sqrt(in[i]); }
-            case SIGMOID -> { for (int i = 0; i < n; i++) out[i] = sigmoid(in[i]); }
-            case SIN -> { for (int i = 0; i < n; i++) out[i] = (float) Math.sin(in[i]); }
-            case COS -> { for (int i = 0; i < n; i++) out[i] = (float) Math.cos(in[i]); }
-            default -> throw new AssertionError(op);
-        }
+        if (splitsElementwise(op, y.size())) chunks.run(y, false);
+        else unary(op, x.data, y.data, 0, y.size());
         return y;
     }
 
-    private static void unaryBackward(Tensor y) {
+    /** Elements [from, to) of a unary op; from must be a multiple of the vector length. */
+    private static void unary(Op op, float[] in, float[] out, int from, int to) {
+        switch (op) {
+            case RELU -> Elementwise.relu(in, out, from, to);
+            case TANH -> Elementwise.tanh(in, out, from, to);
+            case GELU -> Elementwise.gelu(in, out, from, to);
+            case SILU -> Elementwise.silu(in, out, from, to);
+            case MISH -> Elementwise.mish(in, out, from, to);
+            case EXP -> vectorExp(in, out, from, to);
+            case LOG -> { for (int i = from; i < to; i++) out[i] = (float) Math.log(in[i]); }
+            case SOFTPLUS -> { for (int i = from; i < to; i++) out[i] = softplus(in[i]); }
+            case SQUARE -> { for (int i = from; i < to; i++) out[i] = in[i] * in[i]; }
+            case SQRT -> { for (int i = from; i < to; i++) out[i] = (float) Math.sqrt(in[i]); }
+            case SIGMOID -> { for (int i = from; i < to; i++) out[i] = sigmoid(in[i]); }
+            case SIN -> { for (int i = from; i < to; i++) out[i] = (float) Math.sin(in[i]); }
+            case COS -> { for (int i = from; i < to; i++) out[i] = (float) Math.cos(in[i]); }
+            default -> throw new AssertionError(op);
+        }
+    }
+
+    /**
+     * Whether a unary op (forward or backward) over n elements is shared with the second compute thread: only the
+     * vectorised activations and exp, whose elements are each computed the same way in any chunk that starts on a
+     * vector boundary, and only where the pass is long enough to repay the handoff.
+     */
+    private static boolean splitsElementwise(Op op, int n) {
+        return n >= Parallel.MIN_ELEMENTS && Parallel.threads() > 1 && switch (op) {
+            case RELU, TANH, GELU, SILU, MISH, EXP, LINEAR_RELU -> true;
+            default -> false;
+        };
+    }
+
+    private final java.util.function.IntConsumer zeroGradOfNode = i -> {
+        Tensor t = tape.get(i);
+        Arrays.fill(t.grad, 0, t.size(), 0f);
+    };
+
+    /** Chunks of a long elementwise pass for {@link Parallel#forEach}; reused, since a task object per pass allocates. */
+    private final Chunks chunks = new Chunks();
+
+    private static final class Chunks implements java.util.function.IntConsumer {
+        /** Elements per task: a multiple of every vector length, so chunk borders fall on vector borders. */
+        static final int SIZE = 8192;
+        Tensor y;
+        boolean backward;
+
+        void run(Tensor y, boolean backward) {
+            this.y = y;
+            this.backward = backward;
+            try {
+                Parallel.forEach((y.size() + SIZE - 1) / SIZE, this);
+            } finally {
+                this.y = null;
+            }
+        }
+
+        @Override
+        public void accept(int task) {
+            int from = task * SIZE, to = Math.min(y.size(), from + SIZE);
+            if (y.op == Op.LINEAR_RELU) maskByPositiveOutput(y, from, to);
+            else if (backward) unaryBackward(y, from, to);
+            else unary(y.op, y.a.data, y.data, from, to);
+        }
+    }
+
+    /** The backward pass of a unary node for elements [from, to); from must be a multiple of the vector length. */
+    private static void unaryBackward(Tensor y, int from, int to) {
         Tensor x = y.a;
-        int n = y.size();
         float[] g = y.grad, in = x.data, out = y.data, gx = x.grad;
         switch (y.op) {
             case RELU -> {
-                int i = 0, upper = S.loopBound(n);
+                int i = from, upper = from + S.loopBound(to - from);
                 for (; i < upper; i += L) {
                     FloatVector gv = FloatVector.fromArray(S, g, i);
                     var positive = FloatVector.fromArray(S, out, i).compare(VectorOperators.GT, 0f);
                     FloatVector.fromArray(S, gx, i).add(gv, positive).intoArray(gx, i);
                 }
-                for (; i < n; i++) if (in[i] > 0f) gx[i] += g[i];
+                for (; i < to; i++) if (in[i] > 0f) gx[i] += g[i];
             }
-            case TANH -> { for (int i = 0; i < n; i++) gx[i] += g[i] * (1f - out[i] * out[i]); }
-            case GELU -> geluBackward(in, g, gx, n);
+            case TANH -> { for (int i = from; i < to; i++) gx[i] += g[i] * (1f - out[i] * out[i]); }
+            case GELU -> geluBackward(in, g, gx, from, to);
             case SILU -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     float s = sigmoid(in[i]);
                     gx[i] += g[i] * s * (1f + in[i] * (1f - s));
                 }
             }
             case MISH -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     float t = VecMath.tanh(softplus(in[i]));
                     gx[i] += g[i] * (t + in[i] * (1f - t * t) * sigmoid(in[i]));
                 }
             }
-            case EXP -> { for (int i = 0; i < n; i++) gx[i] += g[i] * out[i]; }
-            case LOG -> { for (int i = 0; i < n; i++) gx[i] += g[i] / in[i]; }
+            case EXP -> { for (int i = from; i < to; i++) gx[i] += g[i] * out[i]; }
+            case LOG -> { for (int i = from; i < to; i++) gx[i] += g[i] / in[i]; }
             case SOFTPLUS, SIGMOID -> {
                 boolean sp = y.op == Op.SOFTPLUS;
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     float s = sp ? sigmoid(in[i]) : out[i];
                     gx[i] += sp ? g[i] * s : g[i] * s * (1f - s);
                 }
             }
-            case SQUARE -> { for (int i = 0; i < n; i++) gx[i] += 2f * g[i] * in[i]; }
-            case SQRT -> { for (int i = 0; i < n; i++) gx[i] += g[i] * 0.5f / out[i]; }
-            case SIN -> { for (int i = 0; i < n; i++) gx[i] += g[i] * (float) Math.cos(in[i]); }
-            case COS -> { for (int i = 0; i < n; i++) gx[i] -= g[i] * (float) Math.sin(in[i]); }
+            case SQUARE -> { for (int i = from; i < to; i++) gx[i] += 2f * g[i] * in[i]; }
+            case SQRT -> { for (int i = from; i < to; i++) gx[i] += g[i] * 0.5f / out[i]; }
+            case SIN -> { for (int i = from; i < to; i++) gx[i] += g[i] * (float) Math.cos(in[i]); }
+            case COS -> { for (int i = from; i < to; i++) gx[i] -= g[i] * (float) Math.sin(in[i]); }
             default -> throw new AssertionError(y.op);
         }
     }
@@ -379,15 +428,15 @@ public final class Graph {
         return Math.max(x, 0f) + (float) Math.log1p(Math.exp(-Math.abs(x)));
     }
 
-    private static void vectorExp(float[] in, float[] out, int n) {
-        int i = 0, upper = S.loopBound(n);
+    private static void vectorExp(float[] in, float[] out, int from, int to) {
+        int i = from, upper = from + S.loopBound(to - from);
         for (; i < upper; i += L) VecMath.exp(FloatVector.fromArray(S, in, i)).intoArray(out, i);
-        for (; i < n; i++) out[i] = VecMath.exp(in[i]);
+        for (; i < to; i++) out[i] = VecMath.exp(in[i]);
     }
 
     /** d/dx x·σ(2z) = σ + 2x·σ(1 − σ)·z′, with σ = 1/(1 + e^{−2z}) computed as the forward computes it. */
-    private static void geluBackward(float[] in, float[] g, float[] gx, int n) {
-        int i = 0, upper = S.loopBound(n);
+    private static void geluBackward(float[] in, float[] g, float[] gx, int from, int to) {
+        int i = from, upper = from + S.loopBound(to - from);
         for (; i < upper; i += L) {
             FloatVector x = FloatVector.fromArray(S, in, i);
             FloatVector x2 = x.mul(x);
@@ -397,7 +446,7 @@ public final class Graph {
             FloatVector d = x.mul(2f).mul(sig.mul(sig.neg().add(1f))).fma(dz, sig);
             FloatVector.fromArray(S, g, i).fma(d, FloatVector.fromArray(S, gx, i)).intoArray(gx, i);
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             float x = in[i];
             float sig = 1f / (VecMath.exp(Math.fma(x * x, Elementwise.GELU_EXP_CUBIC, Elementwise.GELU_EXP_LINEAR) * x) + 1f);
             float dz = ((x * x) * (3 * GELU_C) + 1f) * SQRT_2_OVER_PI;
@@ -610,10 +659,7 @@ public final class Graph {
         if (!loss.requiresGrad) {
             throw new IllegalStateException("backward: loss does not depend on any parameter that requires gradients");
         }
-        for (int i = 0; i < tape.size(); i++) {
-            Tensor t = tape.get(i);
-            Arrays.fill(t.grad, 0, t.size(), 0f);
-        }
+        Parallel.forEach(tape.size(), zeroGradOfNode);
         Arrays.fill(loss.grad, 0, loss.size(), 1f);
         for (int i = tape.size() - 1; i >= 0; i--) {
             Tensor y = tape.get(i);
@@ -626,7 +672,10 @@ public final class Graph {
             switch (y.op) {
                 case MATMUL -> matmulBackward(y);
                 case LINEAR, LINEAR_RELU -> {
-                    if (y.op == Op.LINEAR_RELU) maskByPositiveOutput(y);
+                    if (y.op == Op.LINEAR_RELU) {
+                        if (splitsElementwise(y.op, y.size())) chunks.run(y, true);
+                        else maskByPositiveOutput(y, 0, y.size());
+                    }
                     matmulBackward(y);
                     if (y.c.requiresGrad) sumRowsInto(y.grad, y.rows, y.cols, y.c.grad);
                 }
@@ -653,20 +702,24 @@ public final class Graph {
                 case LAYER_NORM -> { if (ga) layerNormBackward(y); }
                 case LOG_SOFTMAX -> { if (ga) logSoftmaxBackward(y); }
                 case LEAF, DETACH -> { }
-                default -> { if (ga) unaryBackward(y); }
+                default -> {
+                    if (!ga) continue;
+                    if (splitsElementwise(y.op, y.size())) chunks.run(y, true);
+                    else unaryBackward(y, 0, y.size());
+                }
             }
         }
     }
 
     /** y.grad = 0 wherever y ≤ 0: ReLU's derivative applied in place, as the RELU node's backward pass applies it. */
-    private static void maskByPositiveOutput(Tensor y) {
+    private static void maskByPositiveOutput(Tensor y, int from, int to) {
         float[] g = y.grad, out = y.data;
-        int n = y.size(), i = 0, upper = S.loopBound(n);
+        int i = from, upper = from + S.loopBound(to - from);
         for (; i < upper; i += L) {
             var notPositive = FloatVector.fromArray(S, out, i).compare(VectorOperators.GT, 0f).not();
             FloatVector.fromArray(S, g, i).blend(0f, notPositive).intoArray(g, i);
         }
-        for (; i < n; i++) if (!(out[i] > 0f)) g[i] = 0f;
+        for (; i < to; i++) if (!(out[i] > 0f)) g[i] = 0f;
     }
 
     private static void sumRowsInto(float[] g, int rows, int cols, float[] out) {
