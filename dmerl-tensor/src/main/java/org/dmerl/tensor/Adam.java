@@ -17,6 +17,10 @@ public final class Adam {
     private float lr;
     private final float beta1, beta2, eps;
     private long step;
+    /** The bias-corrected step size and 1/√(1 − β₂ᵗ) of the current {@link #step}. */
+    private float stepSize, invSqrtC2;
+    /** {@link #update} as a reusable task for {@link Parallel#forEach}: a method reference made per step allocates. */
+    private final java.util.function.IntConsumer updateParameter = this::update;
 
     public Adam(List<Tensor> params, float lr) {
         this(params, lr, 0.9f, 0.999f, 1e-8f);
@@ -72,10 +76,6 @@ public final class Adam {
             Parallel.forEach(params.size(), updateParameter);
         }
     }
-
-    /** The bias-corrected step size and 1/√(1 − β₂ᵗ) of the current {@link #step}. */
-    private float stepSize, invSqrtC2;
-    private final java.util.function.IntConsumer updateParameter = this::update;
 
     private void update(int p) {
         Tensor t = params.get(p);

@@ -54,21 +54,13 @@ public final class Gemm {
      * C[M,N] (row stride ldc) = act(bias + A·B), overwriting C: bias[biasOff, biasOff + N) is added to every row (no
      * bias: null), and act is max(·, 0) when {@code relu}, else the identity. Each element has the bits of filling C
      * with the bias (or zeros), {@link #gemm} and then a ReLU pass; on the AVX2 panel path the sum is formed in a small
-     * block and written once, so C is neither filled nor read (filling it first, then loading it back from wherever the
-     * fill left it, cost about a tenth of a SAC update).
+     * block and written once, so C is neither filled nor read, and with two threads the ReLU runs on both.
      */
     public static void gemmInto(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
                                 int ldb, float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
         if (usesPanels(M) && !singleColumn(N, sam, sak, ldc)) {
-            boolean split = Parallel.worthSplitting(M, N, K);
             PanelProduct product = PANEL_PRODUCT.get().prepare(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-            product.into(bias, biasOff, relu);
-            try {
-                if (split) Parallel.forEach(product.tasks, product);
-                else for (int task = 0; task < product.tasks; task++) product.accept(task);
-            } finally {
-                product.release();
-            }
+            run(product.into(bias, biasOff, relu), Parallel.worthSplitting(M, N, K));
             return;
         }
         for (int r = 0; r < M; r++) {
@@ -241,7 +233,11 @@ public final class Gemm {
     /** Rows [m0, m1) through this thread's {@link PanelProduct}, its panels shared with the worker or all run here. */
     private static void panels(boolean shareWithWorker, int m0, int m1, int N, int K, float[] A, int aOff, int sam,
                                int sak, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
-        PanelProduct product = PANEL_PRODUCT.get().prepare(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        run(PANEL_PRODUCT.get().prepare(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc), shareWithWorker);
+    }
+
+    /** Runs a prepared product's panels, here or shared with the worker, and releases it. */
+    private static void run(PanelProduct product, boolean shareWithWorker) {
         try {
             if (shareWithWorker) Parallel.forEach(product.tasks, product);
             else for (int task = 0; task < product.tasks; task++) product.accept(task);
@@ -291,11 +287,12 @@ public final class Gemm {
         }
 
         /** Makes the prepared product overwrite C with act(bias + A·B) ({@link #gemmInto}). */
-        void into(float[] bias, int biasOff, boolean relu) {
+        PanelProduct into(float[] bias, int biasOff, boolean relu) {
             this.overwrite = true;
             this.bias = bias;
             this.biasOff = biasOff;
             this.relu = relu;
+            return this;
         }
 
         /** Drops the product's arrays, so that a finished product's data is not kept alive. */

@@ -30,6 +30,13 @@ public final class Graph {
     private final List<Tensor> tape = new ArrayList<>();
     private int next;
     private boolean gradEnabled = true;
+    /** Chunks of a long elementwise pass for {@link Parallel#forEach}; reused, since a task object per pass allocates. */
+    private final Chunks chunks = new Chunks();
+    /** Zeroes the gradient of tape node i, as a reusable task for {@link Parallel#forEach}. */
+    private final java.util.function.IntConsumer zeroGradOfNode = i -> {
+        Tensor t = tape.get(i);
+        Arrays.fill(t.grad, 0, t.size(), 0f);
+    };
 
     /** Starts a new pass: nodes of the previous pass will be reused. */
     public void reset() {
@@ -341,14 +348,6 @@ public final class Graph {
             default -> false;
         };
     }
-
-    private final java.util.function.IntConsumer zeroGradOfNode = i -> {
-        Tensor t = tape.get(i);
-        Arrays.fill(t.grad, 0, t.size(), 0f);
-    };
-
-    /** Chunks of a long elementwise pass for {@link Parallel#forEach}; reused, since a task object per pass allocates. */
-    private final Chunks chunks = new Chunks();
 
     private static final class Chunks implements java.util.function.IntConsumer {
         /** Elements per task: a multiple of every vector length, so chunk borders fall on vector borders. */
