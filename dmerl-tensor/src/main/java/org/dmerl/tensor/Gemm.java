@@ -239,6 +239,7 @@ public final class Gemm {
     /** Runs a prepared product's panels, here or shared with the worker, and releases it. */
     private static void run(PanelProduct product, boolean shareWithWorker) {
         try {
+            product.pack(shareWithWorker);
             if (shareWithWorker) Parallel.forEach(product.tasks, product);
             else for (int task = 0; task < product.tasks; task++) product.accept(task);
         } finally {
@@ -262,7 +263,7 @@ public final class Gemm {
      * same fused multiply-add chain whichever task or thread computes it.
      */
     private static final class PanelProduct implements java.util.function.IntConsumer {
-        int m0, m1, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, inPlaceEnd, tasks;
+        int m0, m1, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, inPlaceEnd, copied, tasks;
         float[] A, B, C;
         float[] rows = new float[0];
         /** Whether C is overwritten ({@link #gemmInto}) rather than accumulated into, and with what. */
@@ -278,12 +279,33 @@ public final class Gemm {
             this.C = C; this.cOff = cOff; this.ldc = ldc;
             int mFull = m0 + (m1 - m0) / 6 * 6;
             inPlaceEnd = sak == 1 ? mFull : m0;   // rows [m0, inPlaceEnd) are read in place, the rest from copies
-            int copied = (m1 - inPlaceEnd + 5) / 6 * 6;
+            copied = (m1 - inPlaceEnd + 5) / 6 * 6;
             if (rows.length < copied * K) rows = new float[copied * K];
-            packRows(inPlaceEnd, m1, copied, K, A, aOff, sam, sak, rows);
             tasks = (N + 2 * L - 1) / (2 * L);
             overwrite = relu = false;
             return this;
+        }
+
+        /** Rows copied per task when two threads share the copying. */
+        static final int PACK_ROWS = 32;
+        /** Copies rows [inPlaceEnd + PACK_ROWS·chunk, …) of A; reusable, since a task object per product allocates. */
+        private final java.util.function.IntConsumer packChunk = chunk -> {
+            int a = inPlaceEnd + PACK_ROWS * chunk, b = Math.min(m1, a + PACK_ROWS);
+            packRows(a, b, K, A, aOff, sam, sak, rows, (a - inPlaceEnd) * K);
+        };
+
+        /**
+         * Copies the rows that are not read in place ({@link #packRows}), shared with the worker where the product's
+         * panels will be, and zero-pads the last group to six rows.
+         */
+        void pack(boolean shareWithWorker) {
+            int toCopy = m1 - inPlaceEnd;
+            if (shareWithWorker && (long) toCopy * K >= Parallel.MIN_ELEMENTS) {
+                Parallel.forEach((toCopy + PACK_ROWS - 1) / PACK_ROWS, packChunk);
+            } else {
+                packRows(inPlaceEnd, m1, K, A, aOff, sam, sak, rows, 0);
+            }
+            java.util.Arrays.fill(rows, toCopy * K, copied * K, 0f);
         }
 
         /** Makes the prepared product overwrite C with act(bias + A·B) ({@link #gemmInto}). */
@@ -401,18 +423,18 @@ public final class Gemm {
     }
 
     /**
-     * rows[(m − m0)·K + k] = A[aOff + m·sam + k·sak] for rows [m0, m1), then zero rows up to m0 + count. Xᵀ (sam = 1) is
-     * copied in 8-k tiles with constant offsets: a loop over k with a variable stride ran at about half the speed.
+     * rows[dst0 + (m − m0)·K + k] = A[aOff + m·sam + k·sak] for rows [m0, m1). Xᵀ (sam = 1) is copied in 8-k tiles with
+     * constant offsets: a loop over k with a variable stride ran at about half the speed.
      */
-    private static void packRows(int m0, int m1, int count, int K, float[] A, int aOff, int sam, int sak, float[] rows) {
+    private static void packRows(int m0, int m1, int K, float[] A, int aOff, int sam, int sak, float[] rows, int dst0) {
         if (sak == 1) {
-            for (int m = m0; m < m1; m++) System.arraycopy(A, aOff + m * sam, rows, (m - m0) * K, K);
+            for (int m = m0; m < m1; m++) System.arraycopy(A, aOff + m * sam, rows, dst0 + (m - m0) * K, K);
         } else {
             int k0 = 0;
             if (sam == 1) {
                 for (; k0 + 8 <= K; k0 += 8) {
                     for (int m = m0; m < m1; m++) {
-                        int src = aOff + m + k0 * sak, dst = (m - m0) * K + k0;
+                        int src = aOff + m + k0 * sak, dst = dst0 + (m - m0) * K + k0;
                         float v0 = A[src], v1 = A[src + sak], v2 = A[src + 2 * sak], v3 = A[src + 3 * sak];
                         float v4 = A[src + 4 * sak], v5 = A[src + 5 * sak], v6 = A[src + 6 * sak], v7 = A[src + 7 * sak];
                         rows[dst] = v0; rows[dst + 1] = v1; rows[dst + 2] = v2; rows[dst + 3] = v3;
@@ -421,11 +443,10 @@ public final class Gemm {
                 }
             }
             for (int m = m0; m < m1; m++) {
-                int src = aOff + m * sam + k0 * sak, dst = (m - m0) * K + k0;
+                int src = aOff + m * sam + k0 * sak, dst = dst0 + (m - m0) * K + k0;
                 for (int k = k0; k < K; k++, src += sak) rows[dst++] = A[src];
             }
         }
-        java.util.Arrays.fill(rows, (m1 - m0) * K, count * K, 0f);
     }
 
     /** C[6 rows, 2L columns] += A rows a0, a0 + lda, … (unit stride in k) · panel (K × 2L, contiguous). */
@@ -765,8 +786,41 @@ public final class Gemm {
      * constant offsets and written as one contiguous run (a scalar loop with a variable stride ran at half the speed).
      */
     public static void transpose(float[] in, int rows, int cols, float[] out) {
-        int r0 = 0;
-        for (; r0 + 8 <= rows; r0 += 8) {
+        if (Parallel.threads() > 1 && (long) rows * cols >= Parallel.MIN_ELEMENTS && rows >= 2 * Transpose.ROWS) {
+            TRANSPOSE.get().run(in, rows, cols, out);
+        } else {
+            transposeRows(in, rows, cols, out, 0, rows);
+        }
+    }
+
+    /** One calling thread's reusable task for a transpose shared with the worker, in blocks of {@link Transpose#ROWS}. */
+    private static final ThreadLocal<Transpose> TRANSPOSE = ThreadLocal.withInitial(Transpose::new);
+
+    private static final class Transpose implements java.util.function.IntConsumer {
+        /** Input rows per task: a multiple of the eight-row tile. */
+        static final int ROWS = 32;
+        float[] in, out;
+        int rows, cols;
+
+        void run(float[] in, int rows, int cols, float[] out) {
+            this.in = in; this.out = out; this.rows = rows; this.cols = cols;
+            try {
+                Parallel.forEach((rows + ROWS - 1) / ROWS, this);
+            } finally {
+                this.in = this.out = null;
+            }
+        }
+
+        @Override
+        public void accept(int task) {
+            transposeRows(in, rows, cols, out, task * ROWS, Math.min(rows, task * ROWS + ROWS));
+        }
+    }
+
+    /** Input rows [from, to) of {@link #transpose}; from must be a multiple of eight. */
+    private static void transposeRows(float[] in, int rows, int cols, float[] out, int from, int to) {
+        int r0 = from;
+        for (; r0 + 8 <= to; r0 += 8) {
             for (int c = 0; c < cols; c++) {
                 int src = r0 * cols + c, dst = c * rows + r0;
                 float v0 = in[src], v1 = in[src + cols], v2 = in[src + 2 * cols], v3 = in[src + 3 * cols];
@@ -775,7 +829,7 @@ public final class Gemm {
                 out[dst + 4] = v4; out[dst + 5] = v5; out[dst + 6] = v6; out[dst + 7] = v7;
             }
         }
-        for (int r = r0; r < rows; r++) {
+        for (int r = r0; r < to; r++) {
             for (int c = 0; c < cols; c++) out[c * rows + r] = in[r * cols + c];
         }
     }

@@ -222,12 +222,18 @@ class GemmTest {
     @Test
     void transposeMatchesDefinition() {
         Rng rng = new Rng(6);
-        for (int[] s : new int[][] {{1, 1}, {1, 7}, {7, 1}, {33, 65}, {64, 32}, {100, 3}}) {
-            float[] in = randomArray(s[0] * s[1], rng);
-            float[] out = new float[in.length];
-            Gemm.transpose(in, s[0], s[1], out);
-            for (int r = 0; r < s[0]; r++) {
-                for (int c = 0; c < s[1]; c++) assertEquals(in[r * s[1] + c], out[c * s[0] + r]);
+        // the last two are shared with the worker at two threads, in 32-row blocks (the last one partial)
+        for (int threads : new int[] {1, 2}) {
+            Parallel.setThreads(threads);
+            for (int[] s : new int[][] {{1, 1}, {1, 7}, {7, 1}, {33, 65}, {64, 32}, {100, 3}, {256, 256}, {100, 300}}) {
+                float[] in = randomArray(s[0] * s[1], rng);
+                float[] out = new float[in.length];
+                Gemm.transpose(in, s[0], s[1], out);
+                for (int r = 0; r < s[0]; r++) {
+                    for (int c = 0; c < s[1]; c++) {
+                        assertEquals(in[r * s[1] + c], out[c * s[0] + r], threads + " thread(s), " + s[0] + "×" + s[1]);
+                    }
+                }
             }
         }
     }
