@@ -312,9 +312,21 @@ public final class Graph {
 
     private Tensor unary(Op op, Tensor x) {
         Tensor y = node(x.rows, x.cols, op, x, null);
-        if (splitsElementwise(op, y.size())) chunks.run(y, false);
-        else unary(op, x.data, y.data, 0, y.size());
+        elementwise(y, false);
         return y;
+    }
+
+    /** A unary node's pass, or a ReLU layer's gradient mask, shared with the second thread where it is long enough. */
+    private void elementwise(Tensor y, boolean backward) {
+        if (splitsElementwise(y.op, y.size())) chunks.run(y, backward);
+        else elementwise(y, backward, 0, y.size());
+    }
+
+    /** Elements [from, to) of {@link #elementwise(Tensor, boolean)}; from must be a multiple of the vector length. */
+    private static void elementwise(Tensor y, boolean backward, int from, int to) {
+        if (y.op == Op.LINEAR_RELU) maskByPositiveOutput(y, from, to);
+        else if (backward) unaryBackward(y, from, to);
+        else unary(y.op, y.a.data, y.data, from, to);
     }
 
     /** Elements [from, to) of a unary op; from must be a multiple of the vector length. */
@@ -367,10 +379,8 @@ public final class Graph {
 
         @Override
         public void accept(int task) {
-            int from = task * SIZE, to = Math.min(y.size(), from + SIZE);
-            if (y.op == Op.LINEAR_RELU) maskByPositiveOutput(y, from, to);
-            else if (backward) unaryBackward(y, from, to);
-            else unary(y.op, y.a.data, y.data, from, to);
+            int from = task * SIZE;
+            elementwise(y, backward, from, Math.min(y.size(), from + SIZE));
         }
     }
 
@@ -671,10 +681,7 @@ public final class Graph {
             switch (y.op) {
                 case MATMUL -> matmulBackward(y);
                 case LINEAR, LINEAR_RELU -> {
-                    if (y.op == Op.LINEAR_RELU) {
-                        if (splitsElementwise(y.op, y.size())) chunks.run(y, true);
-                        else maskByPositiveOutput(y, 0, y.size());
-                    }
+                    if (y.op == Op.LINEAR_RELU) elementwise(y, true);
                     matmulBackward(y);
                     if (y.c.requiresGrad) sumRowsInto(y.grad, y.rows, y.cols, y.c.grad);
                 }
@@ -701,11 +708,7 @@ public final class Graph {
                 case LAYER_NORM -> { if (ga) layerNormBackward(y); }
                 case LOG_SOFTMAX -> { if (ga) logSoftmaxBackward(y); }
                 case LEAF, DETACH -> { }
-                default -> {
-                    if (!ga) continue;
-                    if (splitsElementwise(y.op, y.size())) chunks.run(y, true);
-                    else unaryBackward(y, 0, y.size());
-                }
+                default -> { if (ga) elementwise(y, true); }
             }
         }
     }
