@@ -7,18 +7,20 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Single-precision matrix products with the Vector API: {@code C[m,n] += Σ_k A[m·sam + k·sak] · B[k·ldb + n]}.
  *
- * <p>The A strides let one call compute both X·W (sam = in, sak = 1) and Xᵀ·dY (sam = 1, sak = in). On AVX-512 the
- * main kernel holds a 4-row × 4-vector block of C in 16 registers and streams rows of B in place; that shape reached
- * about 100 GFLOP/s there (see shared/spec/nn-backend.md §3.1). On AVX2 a 6-row × 2-vector block reads a contiguous
- * copy of B's column panel ({@link PanelProduct}). Large products can be split over a second thread ({@link Parallel}).
+ * <p>The A strides let one call compute both X·W (sam = in, sak = 1) and Xᵀ·dY (sam = 1, sak = in). Products of at
+ * least {@link #PANEL_MIN_ROWS} rows run a 6-row × 2-vector block over a contiguous copy of B's column panel
+ * ({@link PanelProduct}), on AVX2 and AVX-512 alike: on an AVX-512 core (Intel, 2 MB L2) that took a 256³ product from
+ * 94–101 to 130–136 GFLOP/s against a 4-row × 4-vector block streaming B's rows in place, which now serves fewer rows
+ * there. Every kernel gives each element the bits of C + one fused multiply-add chain over k from zero, so the choice
+ * never changes a result. Large products can be split over a second thread ({@link Parallel}).
  */
 public final class Gemm {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     /**
-     * AVX-512 has 32 vector registers: a 4×4-vector block (16 accumulators) fits. AVX2 has 16, so the 4×4 block
-     * spills (measured: 46 vs 90+ GFLOP/s); there a 6×2 block (12 accumulators, as in BLIS's Haswell kernel) is used.
+     * AVX-512 has 32 vector registers: for products of few rows, a 4×4-vector block (16 accumulators) fits. AVX2 has
+     * 16, so the 4×4 block spills (measured: 46 vs 90+ GFLOP/s); there 3×2 and 1×8 blocks are used.
      */
     static final boolean WIDE_REGISTER_FILE = L >= 16;
 
@@ -53,7 +55,7 @@ public final class Gemm {
     /**
      * C[M,N] (row stride ldc) = act(bias + A·B), overwriting C: bias[biasOff, biasOff + N) is added to every row (no
      * bias: null), and act is max(·, 0) when {@code relu}, else the identity. Each element has the bits of filling C
-     * with the bias (or zeros), {@link #gemm} and then a ReLU pass; on the AVX2 panel path the sum is formed in a small
+     * with the bias (or zeros), {@link #gemm} and then a ReLU pass; on the panel path the sum is formed in a small
      * block and written once, so C is neither filled nor read, and with two threads the ReLU runs on both.
      */
     public static void gemmInto(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
@@ -113,15 +115,15 @@ public final class Gemm {
                 for (int m = m0; m < m1; m++) kernel1x8(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
             }
         }
-        if (WIDE_REGISTER_FILE) {
+        if (usesPanels(m1 - m0)) {
+            panels(false, m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            return;
+        } else if (WIDE_REGISTER_FILE) {
             for (; n + 4 * L <= N; n += 4 * L) {
                 int m = m0;
                 for (; m + 4 <= m1; m += 4) kernel4x4(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
                 for (; m < m1; m++) kernel1x4(m, n, K, A, aOff, sak, sam, B, bOff, ldb, C, cOff, ldc);
             }
-        } else if (usesPanels(m1 - m0)) {
-            panels(false, m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-            return;
         } else {
             for (; n + 2 * L <= N; n += 2 * L) {
                 int m = m0;
@@ -219,7 +221,7 @@ public final class Gemm {
 
     /** Whether rows [m0, m0 + rows) of a product that is not {@link #singleColumn} go through {@link PanelProduct}. */
     private static boolean usesPanels(int rows) {
-        return !WIDE_REGISTER_FILE && rows >= PANEL_MIN_ROWS;
+        return rows >= PANEL_MIN_ROWS;
     }
 
     /** One thread's copy of B's column panel and the 6-row block for partial row groups and columns. */
@@ -251,8 +253,8 @@ public final class Gemm {
     private static final ThreadLocal<PanelProduct> PANEL_PRODUCT = ThreadLocal.withInitial(PanelProduct::new);
 
     /**
-     * The AVX2 path for rows [m0, m1), as tasks of one 2L-column panel each ({@link #accept}), the last task taking the
-     * remaining t < 2L columns. A task copies its panel of B to a contiguous K×2L block, so that with every index a
+     * The path for rows [m0, m1) of larger products, as tasks of one 2L-column panel each ({@link #accept}), the last
+     * task taking the remaining t < 2L columns. A task copies its panel of B to a contiguous K×2L block, so that with every index a
      * constant multiple of k C2 drops the bounds checks from the inner loop and keeps all twelve accumulators in
      * registers; reading B in place with a variable row stride left a check per load and spilled loop variables
      * (measured 60–66 vs 83–88 GFLOP/s on a 256³ product). Rows of A with unit stride in k are read in place, six at a

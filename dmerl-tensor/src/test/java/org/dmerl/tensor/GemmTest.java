@@ -122,6 +122,43 @@ class GemmTest {
         }
     }
 
+    /**
+     * Every kernel, panel or in place, one thread or two, gives each element the bits of C + (one fused multiply-add
+     * chain over k from zero), so that choosing a kernel for a shape or a CPU never changes a result. One-column
+     * products (dot and axpy forms) have their own order and are left out.
+     */
+    @Test
+    void everyKernelIsOneFusedChainFromZeroAddedToC() {
+        Rng rng = new Rng(5);
+        int[] rows = {1, 2, 3, 5, 6, 11, 12, 13, 37, 100, 256}, cols = {2, 7, 16, 17, 31, 32, 33, 64, 65, 100, 256};
+        int cases = 0;
+        try {
+            for (int threads : new int[] {1, 2}) {
+                Parallel.setThreads(threads);
+                for (int M : rows) for (int N : cols) for (int K : new int[] {1, 9, 64, 256}) {
+                    Problem p = Problem.random(M, N, K, (M + N + K) % 2 == 0, 1, 2, 3, 1, 2, rng);
+                    float[] C = p.run();
+                    for (int m = 0; m < M; m++) {
+                        for (int n = 0; n < N; n++) {
+                            float chain = 0f;
+                            for (int k = 0; k < K; k++) chain = Math.fma(p.a(m, k), p.b(k, n), chain);
+                            int idx = p.cOff + m * p.ldc + n;
+                            float expected = p.C0[idx] + chain;
+                            if (Float.floatToRawIntBits(C[idx]) != Float.floatToRawIntBits(expected)) {
+                                fail(p + " threads=" + threads + ": C[" + m + "," + n + "] = " + C[idx] + ", expected "
+                                        + expected);
+                            }
+                        }
+                    }
+                    cases++;
+                }
+            }
+        } finally {
+            Parallel.setThreads(1);
+        }
+        assertEquals(2 * 11 * 11 * 4, cases);
+    }
+
     @Test
     void accumulatesIntoExistingOutput() {
         Rng rng = new Rng(3);
