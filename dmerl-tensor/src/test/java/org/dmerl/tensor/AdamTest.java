@@ -69,6 +69,44 @@ class AdamTest {
         assertTrue(w.version() > version, "step() must touch the parameter");
     }
 
+    /**
+     * Moments that decay below the smallest normal float become zero (on the vector lanes and the scalar tail), the
+     * weights they belong to do not move, and every other moment keeps the bits of the update's formula.
+     */
+    @Test
+    void subnormalMomentsBecomeZeroAndLeaveTheirWeightsUnchanged() {
+        int n = 37;
+        Tensor w = Tensor.param("w", 1, n);
+        Rng rng = new Rng(3);
+        Init.uniform(w, -1, 1, rng);
+        float[] w0 = w.data.clone();
+        Adam adam = new Adam(List.of(w), 3e-4f);
+        float[] m = adam.moments()[0], v = adam.moments()[1];
+        float[] m0 = new float[n], v0 = new float[n];
+        for (int i = 0; i < n; i++) {
+            boolean decaying = i % 2 == 0;
+            // just above the smallest normal float: one step of β₁ or β₂ with a zero gradient takes them below it
+            m0[i] = decaying ? 1.00001f * Float.MIN_NORMAL * (i % 4 == 0 ? 1 : -1) : (float) rng.uniform(-1e-3, 1e-3);
+            v0[i] = decaying ? 1.0000001f * Float.MIN_NORMAL : (float) rng.uniform(1e-8, 1e-6);
+            w.grad[i] = decaying ? 0f : (float) rng.uniform(-1e-2, 1e-2);
+        }
+        System.arraycopy(m0, 0, m, 0, n);
+        System.arraycopy(v0, 0, v, 0, n);
+        adam.step();
+        for (int i = 0; i < n; i++) {
+            if (i % 2 == 0) {
+                assertEquals(0, Float.floatToRawIntBits(m[i]), "m[" + i + "] = " + m[i]);
+                assertEquals(0, Float.floatToRawIntBits(v[i]), "v[" + i + "] = " + v[i]);
+                assertEquals(Float.floatToRawIntBits(w0[i]), Float.floatToRawIntBits(w.data[i]), "w[" + i + "] moved");
+            } else {
+                float g = w.grad[i];
+                assertEquals(0.9f * m0[i] + (1 - 0.9f) * g, m[i], 0f, "m[" + i + "]");
+                assertEquals(0.999f * v0[i] + (1 - 0.999f) * g * g, v[i], 0f, "v[" + i + "]");
+                assertTrue(w.data[i] != w0[i], "w[" + i + "] did not move");
+            }
+        }
+    }
+
     @Test
     void epsIsAddedOutsideTheSquareRoot() {
         Tensor w = Tensor.param("w", 1, 1);
