@@ -20,6 +20,23 @@ final class VecMath {
 
     private VecMath() {}
 
+    /**
+     * x with every subnormal lane replaced by zero (zeros and normal values kept). On Intel cores every vector
+     * instruction that reads or writes a subnormal lane takes a microcode assist of about a hundred cycles; Java cannot
+     * set the flush-to-zero mode, so the few ops that produce such values in training flush them themselves. Values
+     * below 2⁻¹²⁶ ≈ 1.2·10⁻³⁸ vanish against anything they are later added to, and an Adam step from them is far below
+     * a weight's float spacing, so results keep their bits (docs/results.md, "Subnormals").
+     */
+    static FloatVector flushSubnormals(FloatVector x) {
+        FloatVector magnitude = x.abs();
+        return x.blend(0f, magnitude.lt(Float.MIN_NORMAL).andNot(magnitude.eq(0f)));
+    }
+
+    /** The scalar form of {@link #flushSubnormals(FloatVector)}. */
+    static float flushSubnormal(float x) {
+        return x != 0f && Math.abs(x) < Float.MIN_NORMAL ? 0f : x;
+    }
+
     /** e^x, relative error about 2e-7, for x clamped to [−87, 88]. */
     static FloatVector exp(FloatVector x) {
         x = x.max(-87f).min(88f);

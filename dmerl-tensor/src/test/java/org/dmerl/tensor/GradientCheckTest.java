@@ -238,6 +238,38 @@ class GradientCheckTest {
     }
 
     /** The fused node has the bits of ReLU after linear: values, and every gradient, on the batched panel path too. */
+    /**
+     * Far left of zero GELU's derivative times a small upstream gradient falls below the smallest normal float: those
+     * gradients come out as zero, never subnormal, on the vector lanes and the scalar tail, while the others match the
+     * derivative computed in double.
+     */
+    @Test
+    void geluGradientNeverSubnormal() {
+        int n = 203;
+        float upstream = 1e-6f;
+        Tensor x = Tensor.param("x", 1, n);
+        for (int i = 0; i < n; i++) x.data[i] = -11f + 11f * i / n;   // from −11 up to 0
+        Graph g = new Graph();
+        g.backward(g.sum(g.mulScalar(g.gelu(x), upstream)));
+        int flushed = 0, compared = 0;
+        for (int i = 0; i < n; i++) {
+            double v = x.data[i], c = Math.sqrt(2 / Math.PI), z = c * (v + 0.044715 * v * v * v);
+            // GELU = v·σ(2z): in this form double keeps the far-left derivative, which 1 + tanh z would cancel to 0
+            double sig = 1 / (1 + Math.exp(-2 * z)), d = sig + v * sig * (1 - sig) * 2 * c * (1 + 3 * 0.044715 * v * v);
+            double expected = upstream * d;
+            float got = x.grad[i];
+            assertFalse(got != 0f && Math.abs(got) < Float.MIN_NORMAL, "subnormal gradient " + got + " at x = " + v);
+            if (Math.abs(expected) < 0.01 * Float.MIN_NORMAL) {
+                assertEquals(0f, got, 0f, "at x = " + v);
+                flushed++;
+            } else if (Math.abs(expected) > 1e-30) {
+                assertEquals(expected, got, 1e-4 * Math.abs(expected) + 1e-13, "at x = " + v);
+                compared++;
+            }
+        }
+        assertTrue(flushed > 5 && compared > 100, "flushed " + flushed + ", compared " + compared);
+    }
+
     @Test
     void linearReluIsReluOfLinearBitForBit() {
         Rng rng = new Rng(15);
