@@ -41,12 +41,7 @@ public final class Gemm {
     public static void gemm(int M, int N, int K, float[] A, int aOff, int sam, int sak,
                             float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
         if (Parallel.worthSplitting(M, N, K)) {
-            if (usesPanels(M) && !singleColumn(N, sam, sak, ldc)) {
-                // column panels handed out to whichever thread is free: one slowed core then costs less than half
-                panels(true, 0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-            } else {
-                SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-            }
+            SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
         } else {
             gemmRows(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
         }
@@ -61,8 +56,12 @@ public final class Gemm {
     public static void gemmInto(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
                                 int ldb, float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
         if (usesPanels(M) && !singleColumn(N, sam, sak, ldc)) {
+            if (Parallel.worthSplitting(M, N, K)) {
+                SPLIT_INTO.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, bias, biasOff, relu, C, cOff, ldc);
+                return;
+            }
             PanelProduct product = PANEL_PRODUCT.get().prepare(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-            run(product.into(bias, biasOff, relu), Parallel.worthSplitting(M, N, K));
+            run(product.into(bias, biasOff, relu));
             return;
         }
         for (int r = 0; r < M; r++) {
@@ -73,6 +72,48 @@ public final class Gemm {
         gemm(M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
         if (relu) {
             for (int r = 0; r < M; r++) Elementwise.relu(C, C, cOff + r * ldc, cOff + r * ldc + N);
+        }
+    }
+
+    /**
+     * Where a product split over two threads divides its rows: the worker computes rows [0, rowHalf(M)), the caller
+     * the rest. Row halves keep each thread on its own rows from one layer to the next, so activations and their
+     * gradients stay in the cache of the core that wrote them. Handing out column panels to whichever thread was free
+     * made every product read rows half written by the other core: a 2-thread SAC update took 1.11–1.13× as long on
+     * this project's Intel VM (docs/results.md, "Eleventh session").
+     */
+    static int rowHalf(int M) {
+        return (M / 2 + 3) & ~3;
+    }
+
+    private static final ThreadLocal<SplitInto> SPLIT_INTO = ThreadLocal.withInitial(SplitInto::new);
+
+    /** {@link Split} for {@link #gemmInto}: each half through its thread's own {@link PanelProduct}. */
+    private static final class SplitInto {
+        int M, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, half, biasOff;
+        boolean relu;
+        float[] A, B, C, bias;
+        final Runnable firstRows = () -> rows(0, half);
+        final Runnable restRows = () -> rows(half, M);
+
+        private void rows(int m0, int m1) {
+            PanelProduct product = PANEL_PRODUCT.get().prepare(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            Gemm.run(product.into(bias, biasOff, relu));
+        }
+
+        void run(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff, int ldb,
+                 float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
+            this.M = M; this.N = N; this.K = K;
+            this.A = A; this.aOff = aOff; this.sam = sam; this.sak = sak;
+            this.B = B; this.bOff = bOff; this.ldb = ldb;
+            this.bias = bias; this.biasOff = biasOff; this.relu = relu;
+            this.C = C; this.cOff = cOff; this.ldc = ldc;
+            half = rowHalf(M);
+            try {
+                Parallel.run(firstRows, restRows);
+            } finally {
+                this.A = this.B = this.C = this.bias = null;
+            }
         }
     }
 
@@ -91,7 +132,7 @@ public final class Gemm {
             this.A = A; this.aOff = aOff; this.sam = sam; this.sak = sak;
             this.B = B; this.bOff = bOff; this.ldb = ldb;
             this.C = C; this.cOff = cOff; this.ldc = ldc;
-            half = (M / 2 + 3) & ~3;
+            half = rowHalf(M);
             try {
                 Parallel.run(firstRows, restRows);
             } finally {
@@ -116,7 +157,7 @@ public final class Gemm {
             }
         }
         if (usesPanels(m1 - m0)) {
-            panels(false, m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            panels(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
             return;
         } else if (WIDE_REGISTER_FILE) {
             for (; n + 4 * L <= N; n += 4 * L) {
@@ -232,18 +273,17 @@ public final class Gemm {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /** Rows [m0, m1) through this thread's {@link PanelProduct}, its panels shared with the worker or all run here. */
-    private static void panels(boolean shareWithWorker, int m0, int m1, int N, int K, float[] A, int aOff, int sam,
-                               int sak, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
-        run(PANEL_PRODUCT.get().prepare(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc), shareWithWorker);
+    /** Rows [m0, m1) through this thread's {@link PanelProduct}. */
+    private static void panels(int m0, int m1, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
+                               int ldb, float[] C, int cOff, int ldc) {
+        run(PANEL_PRODUCT.get().prepare(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc));
     }
 
-    /** Runs a prepared product's panels, here or shared with the worker, and releases it. */
-    private static void run(PanelProduct product, boolean shareWithWorker) {
+    /** Runs a prepared product's panels on this thread and releases it. */
+    private static void run(PanelProduct product) {
         try {
-            product.pack(shareWithWorker);
-            if (shareWithWorker) Parallel.forEach(product.tasks, product);
-            else for (int task = 0; task < product.tasks; task++) product.accept(task);
+            product.pack();
+            for (int task = 0; task < product.tasks; task++) product.accept(task);
         } finally {
             product.release();
         }
@@ -264,7 +304,7 @@ public final class Gemm {
      * 1.7× slower: C2 hoisted four broadcasts ahead of the B loads and spilled two accumulators.) Every element is the
      * same fused multiply-add chain whichever task or thread computes it.
      */
-    private static final class PanelProduct implements java.util.function.IntConsumer {
+    private static final class PanelProduct {
         int m0, m1, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, inPlaceEnd, copied, tasks;
         float[] A, B, C;
         float[] rows = new float[0];
@@ -288,25 +328,10 @@ public final class Gemm {
             return this;
         }
 
-        /** Rows copied per task when two threads share the copying. */
-        static final int PACK_ROWS = 32;
-        /** Copies rows [inPlaceEnd + PACK_ROWS·chunk, …) of A; reusable, since a task object per product allocates. */
-        private final java.util.function.IntConsumer packChunk = chunk -> {
-            int a = inPlaceEnd + PACK_ROWS * chunk, b = Math.min(m1, a + PACK_ROWS);
-            packRows(a, b, K, A, aOff, sam, sak, rows, (a - inPlaceEnd) * K);
-        };
-
-        /**
-         * Copies the rows that are not read in place ({@link #packRows}), shared with the worker where the product's
-         * panels will be, and zero-pads the last group to six rows.
-         */
-        void pack(boolean shareWithWorker) {
+        /** Copies the rows that are not read in place ({@link #packRows}) and zero-pads the last group to six rows. */
+        void pack() {
             int toCopy = m1 - inPlaceEnd;
-            if (shareWithWorker && (long) toCopy * K >= Parallel.MIN_ELEMENTS) {
-                Parallel.forEach((toCopy + PACK_ROWS - 1) / PACK_ROWS, packChunk);
-            } else {
-                packRows(inPlaceEnd, m1, K, A, aOff, sam, sak, rows, 0);
-            }
+            packRows(inPlaceEnd, m1, K, A, aOff, sam, sak, rows, 0);
             java.util.Arrays.fill(rows, toCopy * K, copied * K, 0f);
         }
 
@@ -375,8 +400,7 @@ public final class Gemm {
         }
 
         /** Columns [2L·task, 2L·task + 2L) of every row, or for the last task the columns left over. */
-        @Override
-        public void accept(int task) {
+        void accept(int task) {
             Scratch scratch = SCRATCH.get();
             if (scratch.panel.length < 2 * L * K) scratch.panel = new float[2 * L * K];
             float[] panel = scratch.panel, block = scratch.block;
