@@ -101,8 +101,8 @@ class SacTest {
     }
 
     /**
-     * A second compute thread changes no bit of a run: products split into column panels, long elementwise passes into
-     * chunks, Adam's parameters shared out whole. The shapes are large enough that every one of these splits.
+     * A second compute thread changes no bit of a run: products, long elementwise passes, the tape's gradient zeroing
+     * and Adam's parameters all split into row halves. The shapes are large enough that every one of these splits.
      */
     @Test
     void twoThreadsGiveTheOneThreadRun() {

@@ -75,17 +75,6 @@ public final class Gemm {
         }
     }
 
-    /**
-     * Where a product split over two threads divides its rows: the worker computes rows [0, rowHalf(M)), the caller
-     * the rest. Row halves keep each thread on its own rows from one layer to the next, so activations and their
-     * gradients stay in the cache of the core that wrote them. Handing out column panels to whichever thread was free
-     * made every product read rows half written by the other core: a 2-thread SAC update took 1.11–1.13× as long on
-     * this project's Intel VM (docs/results.md, "Eleventh session").
-     */
-    static int rowHalf(int M) {
-        return (M / 2 + 3) & ~3;
-    }
-
     private static final ThreadLocal<SplitInto> SPLIT_INTO = ThreadLocal.withInitial(SplitInto::new);
 
     /** {@link Split} for {@link #gemmInto}: each half through its thread's own {@link PanelProduct}. */
@@ -108,7 +97,7 @@ public final class Gemm {
             this.B = B; this.bOff = bOff; this.ldb = ldb;
             this.bias = bias; this.biasOff = biasOff; this.relu = relu;
             this.C = C; this.cOff = cOff; this.ldc = ldc;
-            half = rowHalf(M);
+            half = Parallel.workerRows(M);
             try {
                 Parallel.run(firstRows, restRows);
             } finally {
@@ -132,7 +121,7 @@ public final class Gemm {
             this.A = A; this.aOff = aOff; this.sam = sam; this.sak = sak;
             this.B = B; this.bOff = bOff; this.ldb = ldb;
             this.C = C; this.cOff = cOff; this.ldc = ldc;
-            half = rowHalf(M);
+            half = Parallel.workerRows(M);
             try {
                 Parallel.run(firstRows, restRows);
             } finally {

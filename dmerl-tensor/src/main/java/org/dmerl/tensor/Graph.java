@@ -30,13 +30,18 @@ public final class Graph {
     private final List<Tensor> tape = new ArrayList<>();
     private int next;
     private boolean gradEnabled = true;
-    /** Chunks of a long elementwise pass for {@link Parallel#forEach}; reused, since a task object per pass allocates. */
-    private final Chunks chunks = new Chunks();
+    private final RowHalves rowHalves = new RowHalves();
     /** Zeroes the gradient of tape node i, as a reusable task for {@link Parallel#forEach}. */
-    private final java.util.function.IntConsumer zeroGradOfNode = i -> {
-        Tensor t = tape.get(i);
-        Arrays.fill(t.grad, 0, t.size(), 0f);
-    };
+    /** Zeroes the worker's rows of every node's gradient ({@link Parallel#workerElements}), or the caller's. */
+    private final Runnable zeroWorkerRows = () -> zeroGrads(true), zeroCallerRows = () -> zeroGrads(false);
+
+    private void zeroGrads(boolean workerRows) {
+        for (Tensor t : tape) {
+            int half = Parallel.workerElements(t.rows, t.cols, L);
+            if (workerRows) Arrays.fill(t.grad, 0, half, 0f);
+            else Arrays.fill(t.grad, half, t.size(), 0f);
+        }
+    }
 
     /** Starts a new pass: nodes of the previous pass will be reused. */
     public void reset() {
@@ -318,7 +323,7 @@ public final class Graph {
 
     /** A unary node's pass, or a ReLU layer's gradient mask, shared with the second thread where it is long enough. */
     private void elementwise(Tensor y, boolean backward) {
-        if (splitsElementwise(y.op, y.size())) chunks.run(y, backward);
+        if (splitsElementwise(y.op, y.size())) rowHalves.run(y, backward);
         else elementwise(y, backward, 0, y.size());
     }
 
@@ -361,26 +366,23 @@ public final class Graph {
         };
     }
 
-    private static final class Chunks implements java.util.function.IntConsumer {
-        /** Elements per task: a multiple of every vector length, so chunk borders fall on vector borders. */
-        static final int SIZE = 8192;
+    /** A long elementwise pass split by rows ({@link Parallel#workerElements}); reused, since a task per pass allocates. */
+    private static final class RowHalves {
         Tensor y;
         boolean backward;
+        int half;
+        final Runnable workerRows = () -> elementwise(y, backward, 0, half);
+        final Runnable callerRows = () -> elementwise(y, backward, half, y.size());
 
         void run(Tensor y, boolean backward) {
             this.y = y;
             this.backward = backward;
+            half = Parallel.workerElements(y.rows, y.cols, L);
             try {
-                Parallel.forEach((y.size() + SIZE - 1) / SIZE, this);
+                Parallel.run(workerRows, callerRows);
             } finally {
                 this.y = null;
             }
-        }
-
-        @Override
-        public void accept(int task) {
-            int from = task * SIZE;
-            elementwise(y, backward, from, Math.min(y.size(), from + SIZE));
         }
     }
 
@@ -673,7 +675,13 @@ public final class Graph {
         if (!loss.requiresGrad) {
             throw new IllegalStateException("backward: loss does not depend on any parameter that requires gradients");
         }
-        Parallel.forEach(tape.size(), zeroGradOfNode);
+        long gradients = 0;
+        for (Tensor t : tape) gradients += t.size();
+        if (gradients >= Parallel.MIN_ELEMENTS) {
+            Parallel.run(zeroWorkerRows, zeroCallerRows);
+        } else {
+            for (Tensor t : tape) Arrays.fill(t.grad, 0, t.size(), 0f);
+        }
         Arrays.fill(loss.grad, 0, loss.size(), 1f);
         for (int i = tape.size() - 1; i >= 0; i--) {
             Tensor y = tape.get(i);

@@ -34,18 +34,38 @@ public final class Parallel {
         threads = n;
     }
 
+    /**
+     * Rows [0, workerRows(rows)) of work split by rows go to the worker, the rest to the caller. Products, elementwise
+     * passes, gradient zeroing and Adam all split this way, so each core keeps touching the rows it wrote: handing out
+     * tasks to whichever thread was free made every op read rows the other core had just written (docs/results.md,
+     * "Eleventh session").
+     */
+    static int workerRows(int rows) {
+        return (rows / 2 + 3) & ~3;
+    }
+
+    /**
+     * The worker's elements [0, workerElements(…)) of a row-major rows × cols array: its {@link #workerRows}, or half
+     * of a few-row array, ending on a multiple of {@code vectorLength} so each element takes the vector or scalar path
+     * it would take unsplit.
+     */
+    static int workerElements(int rows, int cols, int vectorLength) {
+        int n = rows >= 8 ? Math.min(rows, workerRows(rows)) * cols : rows * cols / 2;
+        return n / vectorLength * vectorLength;
+    }
+
     static boolean worthSplitting(int M, int N, int K) {
         return threads > 1 && M >= 8 && (long) M * N * K >= MIN_WORK;
     }
 
     /**
-     * Runs {@code first} on the worker and {@code second} on the caller; returns when both are done. Pass reusable
-     * task objects where this runs per step: a capturing lambda allocates.
+     * Runs {@code first} on the worker and {@code second} on the caller (both on the caller with one thread); returns
+     * when both are done. Pass reusable task objects where this runs per step: a capturing lambda allocates.
      */
     public static void run(Runnable first, Runnable second) {
         // One worker serves one caller at a time. A second learner thread in the same JVM, or a task already running on
         // the worker, runs both halves itself: each half computes the same rows either way, so results do not change.
-        if (!BUSY.compareAndSet(false, true)) {
+        if (threads == 1 || !BUSY.compareAndSet(false, true)) {
             first.run();
             second.run();
             return;
