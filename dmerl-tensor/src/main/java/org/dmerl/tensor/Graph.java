@@ -31,7 +31,6 @@ public final class Graph {
     private int next;
     private boolean gradEnabled = true;
     private final RowHalves rowHalves = new RowHalves();
-    /** Zeroes the gradient of tape node i, as a reusable task for {@link Parallel#forEach}. */
     /** Zeroes the worker's rows of every node's gradient ({@link Parallel#workerElements}), or the caller's. */
     private final Runnable zeroWorkerRows = () -> zeroGrads(true), zeroCallerRows = () -> zeroGrads(false);
 
