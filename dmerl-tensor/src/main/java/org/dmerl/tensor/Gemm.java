@@ -41,7 +41,7 @@ public final class Gemm {
     public static void gemm(int M, int N, int K, float[] A, int aOff, int sam, int sak,
                             float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
         if (Parallel.worthSplitting(M, N, K)) {
-            SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+            SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, false, null, 0, false, C, cOff, ldc);
         } else {
             gemmRows(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
         }
@@ -57,11 +57,10 @@ public final class Gemm {
                                 int ldb, float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
         if (usesPanels(M) && !singleColumn(N, sam, sak, ldc)) {
             if (Parallel.worthSplitting(M, N, K)) {
-                SPLIT_INTO.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, bias, biasOff, relu, C, cOff, ldc);
-                return;
+                SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, true, bias, biasOff, relu, C, cOff, ldc);
+            } else {
+                intoRows(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, bias, biasOff, relu, C, cOff, ldc);
             }
-            PanelProduct product = PANEL_PRODUCT.get().prepare(0, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-            run(product.into(bias, biasOff, relu));
             return;
         }
         for (int r = 0; r < M; r++) {
@@ -75,57 +74,45 @@ public final class Gemm {
         }
     }
 
-    private static final ThreadLocal<SplitInto> SPLIT_INTO = ThreadLocal.withInitial(SplitInto::new);
-
-    /** {@link Split} for {@link #gemmInto}: each half through its thread's own {@link PanelProduct}. */
-    private static final class SplitInto {
-        int M, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, half, biasOff;
-        boolean relu;
-        float[] A, B, C, bias;
-        final Runnable firstRows = () -> rows(0, half);
-        final Runnable restRows = () -> rows(half, M);
-
-        private void rows(int m0, int m1) {
-            PanelProduct product = PANEL_PRODUCT.get().prepare(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-            Gemm.run(product.into(bias, biasOff, relu));
-        }
-
-        void run(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff, int ldb,
-                 float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
-            this.M = M; this.N = N; this.K = K;
-            this.A = A; this.aOff = aOff; this.sam = sam; this.sak = sak;
-            this.B = B; this.bOff = bOff; this.ldb = ldb;
-            this.bias = bias; this.biasOff = biasOff; this.relu = relu;
-            this.C = C; this.cOff = cOff; this.ldc = ldc;
-            half = Parallel.workerRows(M);
-            try {
-                Parallel.run(firstRows, restRows);
-            } finally {
-                this.A = this.B = this.C = this.bias = null;
-            }
-        }
+    /** Rows [m0, m1) of {@link #gemmInto}'s panel path, through this thread's {@link PanelProduct}. */
+    private static void intoRows(int m0, int m1, int N, int K, float[] A, int aOff, int sam, int sak, float[] B,
+                                 int bOff, int ldb, float[] bias, int biasOff, boolean relu, float[] C, int cOff,
+                                 int ldc) {
+        PanelProduct product = PANEL_PRODUCT.get().prepare(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        run(product.into(bias, biasOff, relu));
     }
 
     /** One calling thread's reusable halves of a split product: capturing lambdas would allocate per product. */
     private static final ThreadLocal<Split> SPLIT = ThreadLocal.withInitial(Split::new);
 
+    /**
+     * A product split into row halves ({@link Parallel#workerRows}), accumulated into C ({@link #gemm}) or written
+     * over it ({@link #gemmInto}, {@code overwrite}).
+     */
     private static final class Split {
-        int M, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, half;
-        float[] A, B, C;
-        final Runnable firstRows = () -> gemmRows(0, half, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
-        final Runnable restRows = () -> gemmRows(half, M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        int M, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, half, biasOff;
+        boolean overwrite, relu;
+        float[] A, B, C, bias;
+        final Runnable firstRows = () -> rows(0, half);
+        final Runnable restRows = () -> rows(half, M);
+
+        private void rows(int m0, int m1) {
+            if (overwrite) intoRows(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, bias, biasOff, relu, C, cOff, ldc);
+            else gemmRows(m0, m1, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
+        }
 
         void run(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff, int ldb,
-                 float[] C, int cOff, int ldc) {
+                 boolean overwrite, float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
             this.M = M; this.N = N; this.K = K;
             this.A = A; this.aOff = aOff; this.sam = sam; this.sak = sak;
             this.B = B; this.bOff = bOff; this.ldb = ldb;
+            this.overwrite = overwrite; this.bias = bias; this.biasOff = biasOff; this.relu = relu;
             this.C = C; this.cOff = cOff; this.ldc = ldc;
             half = Parallel.workerRows(M);
             try {
                 Parallel.run(firstRows, restRows);
             } finally {
-                this.A = this.B = this.C = null;   // do not keep a finished product's arrays alive
+                this.A = this.B = this.C = this.bias = null;   // do not keep a finished product's arrays alive
             }
         }
     }
