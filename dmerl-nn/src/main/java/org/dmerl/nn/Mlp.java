@@ -3,6 +3,7 @@ package org.dmerl.nn;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.dmerl.tensor.AlignedFloats;
 import org.dmerl.tensor.Elementwise;
 import org.dmerl.tensor.Gemm;
 import org.dmerl.tensor.Graph;
@@ -84,11 +85,12 @@ public final class Mlp implements Module {
     private final List<int[]> recurring = new ArrayList<>();
     /**
      * Layers with fewer multiply-adds than this stay on the calling thread in {@link #forwardRow}: handing half of a
-     * small layer to the second thread and waiting for it costs more than it saves. A diffusion policy's first layer,
-     * whose state and time-embedding products are kept, computes 6 × 256 (2-thread K = 8 sample, three alternating JVM
-     * pairs: medians 82 / 80 / 58 µs kept on the caller against 106 / 100 / 66 µs split).
+     * layer to the second thread and waiting for it costs more than it saves. On the AMD VM with 512 KB of L2 per core
+     * a 256 × 256 layer gained from the split (each core then streamed half the weights from its own L2), so the bar
+     * was 16 384; on the Intel VM with 2 MB of L2 and cache-line-aligned packed weights the K = 8 sample took 40.5–42.6
+     * µs with its 256 × 256 layers split and 38.4–39.9 µs without, against 36.8–38.4 µs on one thread.
      */
-    private static final long SPLIT_MIN_PRODUCTS = 16_384;
+    private static final long SPLIT_MIN_PRODUCTS = 1L << 17;
     private RowPass rowPass;
 
     /**
@@ -97,7 +99,8 @@ public final class Mlp implements Module {
      */
     private static final class InputBlock {
         final int k0, k1;
-        final float[] weights, packed;
+        final float[] weights;
+        final AlignedFloats packed;
         final float[][] keys, products;
         final float[] fresh;
         int filled, next, current;
@@ -107,7 +110,7 @@ public final class Mlp implements Module {
             this.k0 = k0;
             this.k1 = k1;
             weights = new float[(k1 - k0) * width];
-            packed = new float[Gemm.packedSize(k1 - k0, width)];
+            packed = new AlignedFloats(Gemm.packedSize(k1 - k0, width));
             keys = new float[slots][k1 - k0];
             products = new float[slots][width];
             fresh = slots == 0 ? new float[width] : null;
@@ -158,7 +161,7 @@ public final class Mlp implements Module {
 
     /** Packed weights, activation buffers and the two halves of a split layer for {@link #forwardRow}. */
     private final class RowPass {
-        final float[][] packed = new float[layers.length][];
+        final AlignedFloats[] packed = new AlignedFloats[layers.length];
         final long[] versions = new long[layers.length];
         final float[] a, b;
         final Graph normGraph = new Graph();
@@ -188,8 +191,8 @@ public final class Mlp implements Module {
             int width = 0;
             for (int i = 0; i < layers.length; i++) {
                 Linear l = layers[i];
-                if (i == layers.length - 1 && narrowOutput) packed[i] = new float[Gemm.narrowPackedSize(l.in())];
-                else if (i > 0 || blocks.length == 0) packed[i] = new float[Gemm.packedSize(l.in(), l.out())];
+                if (i == layers.length - 1 && narrowOutput) packed[i] = new AlignedFloats(Gemm.narrowPackedSize(l.in()));
+                else if (i > 0 || blocks.length == 0) packed[i] = new AlignedFloats(Gemm.packedSize(l.in(), l.out()));
                 versions[i] = -1;
                 width = Math.max(width, l.out());
             }

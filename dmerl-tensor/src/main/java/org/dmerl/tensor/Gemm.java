@@ -1,5 +1,7 @@
 package org.dmerl.tensor;
 
+import java.lang.foreign.MemorySegment;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,6 +20,7 @@ public final class Gemm {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
+    private static final java.nio.ByteOrder ORDER = java.nio.ByteOrder.nativeOrder();
     /**
      * AVX-512 has 32 vector registers: for products of few rows, a 4×4-vector block (16 accumulators) fits. AVX2 has
      * 16, so the 4×4 block spills (measured: 46 vs 90+ GFLOP/s); there 3×2 and 1×8 blocks are used.
@@ -657,12 +660,12 @@ public final class Gemm {
      * columns [p·PANEL, (p+1)·PANEL) as K contiguous rows of PANEL floats. A batch-1 product reads every weight once;
      * read in place, each k touches a new row of W 4·N bytes away, and with three 256-wide layers the weights no longer
      * fit in L2, so the strided stream runs at about 11 multiply-adds per ns here; the packed stream runs at 16–19.
-     * Columns past the last full panel are not copied.
+     * Columns past the last full panel are not copied. The copy starts on a cache line ({@link AlignedFloats}).
      */
-    public static void packPanels(float[] W, int K, int N, float[] packed) {
+    public static void packPanels(float[] W, int K, int N, AlignedFloats packed) {
         int o = 0;
         for (int n = 0; n + PANEL <= N; n += PANEL) {
-            for (int k = 0; k < K; k++, o += PANEL) System.arraycopy(W, k * N + n, packed, o, PANEL);
+            for (int k = 0; k < K; k++, o += PANEL) packed.copyFrom(W, k * N + n, o, PANEL);
         }
     }
 
@@ -677,16 +680,17 @@ public final class Gemm {
      * multiply-add chain over ascending k from zero, then added to y), so the result is bit-identical to
      * {@code gemm(1, N, K, x, xOff, K, 1, W, 0, N, y, yOff, N)}.
      */
-    public static void matvecPacked(float[] x, int xOff, int K, int N, float[] packed, float[] W, float[] y, int yOff) {
+    public static void matvecPacked(float[] x, int xOff, int K, int N, AlignedFloats packed, float[] W, float[] y,
+                                    int yOff) {
         matvecPacked(x, xOff, K, N, packed, W, y, yOff, 0, N);
     }
 
     /**
-     * Columns [n0, n1) of {@link #matvecPacked(float[], int, int, int, float[], float[], float[], int)}, for splitting
+     * Columns [n0, n1) of {@link #matvecPacked(float[], int, int, int, AlignedFloats, float[], float[], int)}, for splitting
      * one product over two threads: n0 must be a multiple of {@link #PANEL}, and n1 one too or N.
      */
-    public static void matvecPacked(float[] x, int xOff, int K, int N, float[] packed, float[] W, float[] y, int yOff,
-                                    int n0, int n1) {
+    public static void matvecPacked(float[] x, int xOff, int K, int N, AlignedFloats packed, float[] W, float[] y,
+                                    int yOff, int n0, int n1) {
         if (n0 % PANEL != 0 || n1 < n0 || n1 > N || (n1 != N && n1 % PANEL != 0)) {
             throw new IllegalArgumentException("matvecPacked: columns [" + n0 + ", " + n1 + ") of " + N
                     + " do not fall on panel boundaries of " + PANEL);
@@ -713,21 +717,24 @@ public final class Gemm {
     /**
      * y[0, PANEL) += x · panel, summed as {@link #kernel1x8} sums. Its own loop because every index is then a constant
      * multiple of k, so C2 drops the per-load bounds checks that the kernel's variable row stride keeps (measured 63
-     * vs 70 µs for the 16 products of two 256×256 layers over 8 steps).
+     * vs 70 µs for the 16 products of two 256×256 layers over 8 steps). The weights come from their cache-line-aligned
+     * native copy through a long byte offset stepped once per k: with an int element index turned into an offset at
+     * every load, C2 kept the segment's checks in the loop (K = 8 sample 49–54 µs, against 35–39 this way).
      */
-    private static void panelTimesRow(int K, float[] x, int xOff, float[] packed, int p0, float[] y, int c) {
+    private static void panelTimesRow(int K, float[] x, int xOff, AlignedFloats packed, int p0, float[] y, int c) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-        for (int k = 0; k < K; k++) {
-            int bb = p0 + PANEL * k;
+        MemorySegment w = packed.segment;
+        long v = 4L * L, q = 4L * p0;
+        for (int k = 0; k < K; k++, q += 4L * PANEL) {
             FloatVector xk = FloatVector.broadcast(S, x[xOff + k]);
-            c0 = FloatVector.fromArray(S, packed, bb).fma(xk, c0);
-            c1 = FloatVector.fromArray(S, packed, bb + L).fma(xk, c1);
-            c2 = FloatVector.fromArray(S, packed, bb + 2 * L).fma(xk, c2);
-            c3 = FloatVector.fromArray(S, packed, bb + 3 * L).fma(xk, c3);
-            c4 = FloatVector.fromArray(S, packed, bb + 4 * L).fma(xk, c4);
-            c5 = FloatVector.fromArray(S, packed, bb + 5 * L).fma(xk, c5);
-            c6 = FloatVector.fromArray(S, packed, bb + 6 * L).fma(xk, c6);
-            c7 = FloatVector.fromArray(S, packed, bb + 7 * L).fma(xk, c7);
+            c0 = FloatVector.fromMemorySegment(S, w, q, ORDER).fma(xk, c0);
+            c1 = FloatVector.fromMemorySegment(S, w, q + v, ORDER).fma(xk, c1);
+            c2 = FloatVector.fromMemorySegment(S, w, q + 2 * v, ORDER).fma(xk, c2);
+            c3 = FloatVector.fromMemorySegment(S, w, q + 3 * v, ORDER).fma(xk, c3);
+            c4 = FloatVector.fromMemorySegment(S, w, q + 4 * v, ORDER).fma(xk, c4);
+            c5 = FloatVector.fromMemorySegment(S, w, q + 5 * v, ORDER).fma(xk, c5);
+            c6 = FloatVector.fromMemorySegment(S, w, q + 6 * v, ORDER).fma(xk, c6);
+            c7 = FloatVector.fromMemorySegment(S, w, q + 7 * v, ORDER).fma(xk, c7);
         }
         FloatVector.fromArray(S, y, c).add(c0).intoArray(y, c);
         FloatVector.fromArray(S, y, c + L).add(c1).intoArray(y, c + L);
@@ -751,10 +758,10 @@ public final class Gemm {
      * Copies W[K, N] with N ≤ one vector into {@code packed} (K × {@link #L} floats, lanes past N zero) for
      * {@link #matvecNarrow}.
      */
-    public static void packNarrow(float[] W, int K, int N, float[] packed) {
+    public static void packNarrow(float[] W, int K, int N, AlignedFloats packed) {
         if (N > L) throw new IllegalArgumentException("packNarrow: " + N + " columns exceed one vector of " + L);
-        java.util.Arrays.fill(packed, 0, K * L, 0f);
-        for (int k = 0; k < K; k++) System.arraycopy(W, k * N, packed, k * L, N);
+        packed.zero(0, K * L);
+        for (int k = 0; k < K; k++) packed.copyFrom(W, k * N, k * L, N);
     }
 
     /**
@@ -763,21 +770,24 @@ public final class Gemm {
      * output layer of a policy: 256 × 6), so k is dealt round-robin to eight chains, summed in a fixed order at the
      * end; the sums therefore differ in the last bits from {@link #gemm}'s.
      */
-    public static void matvecNarrow(float[] x, int xOff, int K, int N, float[] packed, float[] y, int yOff) {
+    public static void matvecNarrow(float[] x, int xOff, int K, int N, AlignedFloats packed, float[] y, int yOff) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        MemorySegment w = packed.segment;
+        long v = 4L * L, q = 0;
         int k = 0;
-        for (; k + 8 <= K; k += 8) {
-            int b = k * L;
-            c0 = FloatVector.fromArray(S, packed, b).fma(FloatVector.broadcast(S, x[xOff + k]), c0);
-            c1 = FloatVector.fromArray(S, packed, b + L).fma(FloatVector.broadcast(S, x[xOff + k + 1]), c1);
-            c2 = FloatVector.fromArray(S, packed, b + 2 * L).fma(FloatVector.broadcast(S, x[xOff + k + 2]), c2);
-            c3 = FloatVector.fromArray(S, packed, b + 3 * L).fma(FloatVector.broadcast(S, x[xOff + k + 3]), c3);
-            c4 = FloatVector.fromArray(S, packed, b + 4 * L).fma(FloatVector.broadcast(S, x[xOff + k + 4]), c4);
-            c5 = FloatVector.fromArray(S, packed, b + 5 * L).fma(FloatVector.broadcast(S, x[xOff + k + 5]), c5);
-            c6 = FloatVector.fromArray(S, packed, b + 6 * L).fma(FloatVector.broadcast(S, x[xOff + k + 6]), c6);
-            c7 = FloatVector.fromArray(S, packed, b + 7 * L).fma(FloatVector.broadcast(S, x[xOff + k + 7]), c7);
+        for (; k + 8 <= K; k += 8, q += 8 * v) {
+            c0 = FloatVector.fromMemorySegment(S, w, q, ORDER).fma(FloatVector.broadcast(S, x[xOff + k]), c0);
+            c1 = FloatVector.fromMemorySegment(S, w, q + v, ORDER).fma(FloatVector.broadcast(S, x[xOff + k + 1]), c1);
+            c2 = FloatVector.fromMemorySegment(S, w, q + 2 * v, ORDER).fma(FloatVector.broadcast(S, x[xOff + k + 2]), c2);
+            c3 = FloatVector.fromMemorySegment(S, w, q + 3 * v, ORDER).fma(FloatVector.broadcast(S, x[xOff + k + 3]), c3);
+            c4 = FloatVector.fromMemorySegment(S, w, q + 4 * v, ORDER).fma(FloatVector.broadcast(S, x[xOff + k + 4]), c4);
+            c5 = FloatVector.fromMemorySegment(S, w, q + 5 * v, ORDER).fma(FloatVector.broadcast(S, x[xOff + k + 5]), c5);
+            c6 = FloatVector.fromMemorySegment(S, w, q + 6 * v, ORDER).fma(FloatVector.broadcast(S, x[xOff + k + 6]), c6);
+            c7 = FloatVector.fromMemorySegment(S, w, q + 7 * v, ORDER).fma(FloatVector.broadcast(S, x[xOff + k + 7]), c7);
         }
-        for (; k < K; k++) c0 = FloatVector.fromArray(S, packed, k * L).fma(FloatVector.broadcast(S, x[xOff + k]), c0);
+        for (; k < K; k++, q += v) {
+            c0 = FloatVector.fromMemorySegment(S, w, q, ORDER).fma(FloatVector.broadcast(S, x[xOff + k]), c0);
+        }
         FloatVector sum = c0.add(c1).add(c2.add(c3)).add(c4.add(c5).add(c6.add(c7)));
         var lanes = S.indexInRange(0, N);
         FloatVector.fromArray(S, y, yOff, lanes).add(sum).intoArray(y, yOff, lanes);

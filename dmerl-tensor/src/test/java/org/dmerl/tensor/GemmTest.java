@@ -286,8 +286,16 @@ class GemmTest {
                 fill(W, rng);
                 fill(y, rng);
                 System.arraycopy(y, 0, ref, 0, y.length);
-                float[] packed = new float[Gemm.packedSize(K, N)];
+                AlignedFloats packed = new AlignedFloats(Gemm.packedSize(K, N));
+                assertTrue(packed.cacheLineAligned(), "packed weights must start on a cache line");
                 Gemm.packPanels(W, K, N, packed);
+                for (int p = 0; p < N / P; p++) {
+                    for (int k = 0; k < K; k++) {
+                        for (int c = 0; c < P; c++) {
+                            assertEquals(W[k * N + p * P + c], packed.get((p * K + k) * P + c), 0f, "panel " + p);
+                        }
+                    }
+                }
                 Gemm.gemm(1, N, K, x, 3, K, 1, W, 0, N, ref, 2, N);
                 Gemm.matvecPacked(x, 3, K, N, packed, W, y, 2);
                 assertArrayEquals(ref, y, "K=" + K + " N=" + N);
@@ -304,7 +312,7 @@ class GemmTest {
             float[] x = new float[K], W = new float[K * N], whole = new float[N], parts = new float[N];
             fill(x, rng);
             fill(W, rng);
-            float[] packed = new float[Gemm.packedSize(K, N)];
+            AlignedFloats packed = new AlignedFloats(Gemm.packedSize(K, N));
             Gemm.packPanels(W, K, N, packed);
             Gemm.matvecPacked(x, 0, K, N, packed, W, whole, 0);
             int split = N / P / 2 * P;
@@ -313,7 +321,8 @@ class GemmTest {
             assertArrayEquals(whole, parts, "N=" + N);
         }
         assertThrows(IllegalArgumentException.class,
-                () -> Gemm.matvecPacked(new float[4], 0, 4, 2 * P, new float[8 * P], new float[8 * P], new float[2 * P], 0, 1, P));
+                () -> Gemm.matvecPacked(new float[4], 0, 4, 2 * P, new AlignedFloats(8 * P), new float[8 * P],
+                        new float[2 * P], 0, 1, P));
     }
 
     /**
