@@ -90,12 +90,12 @@ public final class Adam {
     }
 
     /**
-     * Moments that fall below the smallest normal float become zero ({@link VecMath#flushSubnormals}): a weight whose
-     * gradient stays zero (a dead ReLU unit) has its moments decay by β each step through the subnormal range (about
-     * 150 steps for m, 16 000 for v), and a SAC critic's Adam step went from 130 to 750 µs over 2500 updates on an
-     * Intel core. The weight's step from such a moment is below 10⁻³³.
+     * Elements [from, to) of parameter p; from must be a multiple of the vector length. Moments that fall below the
+     * smallest normal float become zero ({@link VecMath#flushSubnormals}): a weight whose gradient stays zero (a dead
+     * ReLU unit) has its moments decay by β each step through the subnormal range (about 150 steps for m, 16 000 for
+     * v), and a SAC critic's Adam step went from 130 to 750 µs over 2500 updates on an Intel core. The weight's step
+     * from such a moment is below 10⁻³³.
      */
-    /** Elements [from, to) of parameter p; from must be a multiple of the vector length. */
     private void update(int p, int from, int to) {
         Tensor t = params.get(p);
         float[] w = t.data, g = t.grad, mp = m[p], vp = v[p];

@@ -273,15 +273,15 @@ public final class Gemm {
 
     /**
      * The path for rows [m0, m1) of larger products, as tasks of one 2L-column panel each ({@link #accept}), the last
-     * task taking the remaining t < 2L columns. A task copies its panel of B to a contiguous K×2L block, so that with every index a
-     * constant multiple of k C2 drops the bounds checks from the inner loop and keeps all twelve accumulators in
-     * registers; reading B in place with a variable row stride left a check per load and spilled loop variables
-     * (measured 60–66 vs 83–88 GFLOP/s on a 256³ product). Rows of A with unit stride in k are read in place, six at a
-     * time. Strided A (Xᵀ·dY) and the last fewer-than-six rows are copied once, in {@link #prepare}, to unit-stride rows
-     * ({@link #packRows}) that every task reads, the last group zero-padded to six rows with its product going through
-     * the block, so every row and column runs the same 6×2 kernel. (A kernel reading A packed as [k][6] slivers was
-     * 1.7× slower: C2 hoisted four broadcasts ahead of the B loads and spilled two accumulators.) Every element is the
-     * same fused multiply-add chain whichever task or thread computes it.
+     * task taking the remaining t < 2L columns. A task copies its panel of B to a contiguous K×2L block, so that with
+     * every index a constant multiple of k C2 drops the bounds checks from the inner loop and keeps all twelve
+     * accumulators in registers; reading B in place with a variable row stride left a check per load and spilled loop
+     * variables (measured 60–66 vs 83–88 GFLOP/s on a 256³ product). Rows of A with unit stride in k are read in place,
+     * six at a time. Strided A (Xᵀ·dY) and the last fewer-than-six rows are copied once, in {@link #pack}, to
+     * unit-stride rows ({@link #packRows}) that every task reads, the last group zero-padded to six rows with its
+     * product going through the block, so every row and column runs the same 6×2 kernel. (A kernel reading A packed as
+     * [k][6] slivers was 1.7× slower: C2 hoisted four broadcasts ahead of the B loads and spilled two accumulators.)
+     * Every element is the same fused multiply-add chain whichever task or thread computes it.
      */
     private static final class PanelProduct {
         int m0, m1, N, K, aOff, sam, sak, bOff, ldb, cOff, ldc, inPlaceEnd, copied, tasks;

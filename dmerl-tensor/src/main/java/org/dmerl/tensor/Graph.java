@@ -444,11 +444,11 @@ public final class Graph {
         for (; i < to; i++) out[i] = VecMath.exp(in[i]);
     }
 
-    /** d/dx x·σ(2z) = σ + 2x·σ(1 − σ)·z′, with σ = 1/(1 + e^{−2z}) computed as the forward computes it. */
     /**
-     * Adds g·GELU'(x) to gx. Far left of zero GELU' is below 10⁻³⁸, and the subnormal gradients it made (1 % of a
-     * DiffSAC run's pre-activation gradients) slowed every product they entered several-fold on Intel cores, so the
-     * sums are flushed ({@link VecMath#flushSubnormals}).
+     * Adds g·GELU'(x) to gx, with d/dx x·σ(2z) = σ + 2x·σ(1 − σ)·z′ and σ = 1/(1 + e^{−2z}) computed as the forward
+     * computes it. Far left of zero g·GELU' falls below 10⁻³⁸; those subnormal gradients (1 % of a DiffSAC run's
+     * pre-activation gradients) slowed every product they entered several-fold on Intel cores, so the sums are flushed
+     * ({@link VecMath#flushSubnormals}).
      */
     private static void geluBackward(float[] in, float[] g, float[] gx, int from, int to) {
         int i = from, upper = from + S.loopBound(to - from);
