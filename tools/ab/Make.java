@@ -20,10 +20,19 @@ public final class Make {
 
     /** One SAC update, obs 17, act 6, 256×256, batch 256. */
     public static Runnable sac(int threads) {
+        return sac(threads, 17, 6);
+    }
+
+    /** One SAC update at Pendulum-v1's shape (obs 3, act 1), 256×256, batch 256: the whole-run benchmark. */
+    public static Runnable pendulum(int threads) {
+        return sac(threads, 3, 1);
+    }
+
+    private static Runnable sac(int threads, int obsDim, int actDim) {
         Parallel.setThreads(threads);
         Config cfg = new Config();
         Rng rng = new Rng(7);
-        int obsDim = 17, actDim = 6, batch = 256;
+        int batch = 256;
         StochasticPolicy actor = Agents.gaussianPolicy(cfg, obsDim, actDim, rng);
         TwinCritic critic = Agents.critic(cfg, "c", obsDim, actDim, rng);
         TwinCritic target = Agents.critic(cfg, "t", obsDim, actDim, rng);

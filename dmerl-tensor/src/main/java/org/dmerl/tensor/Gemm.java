@@ -58,6 +58,10 @@ public final class Gemm {
      */
     public static void gemmInto(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
                                 int ldb, float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
+        if (K <= SHALLOW_DEPTH && N >= L) {
+            shallowInto(M, N, K, A, aOff, sam, sak, B, bOff, ldb, bias, biasOff, relu, C, cOff, ldc);
+            return;
+        }
         if (usesPanels(M) && !singleColumn(N, sam, sak, ldc)) {
             if (Parallel.worthSplitting(M, N, K)) {
                 SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, true, bias, biasOff, relu, C, cOff, ldc);
@@ -74,6 +78,59 @@ public final class Gemm {
         gemm(M, N, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
         if (relu) {
             for (int r = 0; r < M; r++) Elementwise.relu(C, C, cOff + r * ldc, cOff + r * ldc + N);
+        }
+    }
+
+    /**
+     * The deepest product {@link #gemmInto} computes straight from registers ({@link #shallowInto}): a first layer over a
+     * few inputs (Pendulum's 3 or 4). Through the panel path such a product took about 31 µs at 256 × 256 × 4, as long
+     * as one with K = 32, because zeroing and storing each 6-row block cost more than its four multiply-adds.
+     */
+    static final int SHALLOW_DEPTH = 8;
+
+    /**
+     * {@link #gemmInto} for K ≤ {@link #SHALLOW_DEPTH}: four column vectors of one row at a time, each a fused
+     * multiply-add chain over k from zero, then bias + sum (zero + sum without a bias) and the ReLU, written once.
+     * These are the bits of the fill, {@link #gemm} and ReLU pass that define {@link #gemmInto}.
+     */
+    private static void shallowInto(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
+                                    int ldb, float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
+        // the epilogue is written out at each site: a method taking the sums as vectors, if not inlined, boxes them
+        FloatVector zero = FloatVector.zero(S);
+        float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
+        for (int m = 0; m < M; m++) {
+            int a = aOff + m * sam, c = cOff + m * ldc, n = 0;
+            for (; n + 4 * L <= N; n += 4 * L) {
+                FloatVector s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+                for (int k = 0, ia = a, bb = bOff + n; k < K; k++, ia += sak, bb += ldb) {
+                    FloatVector x = FloatVector.broadcast(S, A[ia]);
+                    s0 = FloatVector.fromArray(S, B, bb).fma(x, s0);
+                    s1 = FloatVector.fromArray(S, B, bb + L).fma(x, s1);
+                    s2 = FloatVector.fromArray(S, B, bb + 2 * L).fma(x, s2);
+                    s3 = FloatVector.fromArray(S, B, bb + 3 * L).fma(x, s3);
+                }
+                FloatVector b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+                if (bias != null) {
+                    int o = biasOff + n;
+                    b0 = FloatVector.fromArray(S, bias, o);
+                    b1 = FloatVector.fromArray(S, bias, o + L);
+                    b2 = FloatVector.fromArray(S, bias, o + 2 * L);
+                    b3 = FloatVector.fromArray(S, bias, o + 3 * L);
+                }
+                b0.add(s0).max(floor).intoArray(C, c + n);
+                b1.add(s1).max(floor).intoArray(C, c + n + L);
+                b2.add(s2).max(floor).intoArray(C, c + n + 2 * L);
+                b3.add(s3).max(floor).intoArray(C, c + n + 3 * L);
+            }
+            for (; n < N; n += L) {
+                VectorMask<Float> mask = TAIL_MASKS[Math.min(L, N - n)];
+                FloatVector sum = zero;
+                for (int k = 0, ia = a, bb = bOff + n; k < K; k++, ia += sak, bb += ldb) {
+                    sum = FloatVector.fromArray(S, B, bb, mask).fma(FloatVector.broadcast(S, A[ia]), sum);
+                }
+                FloatVector b = bias == null ? zero : FloatVector.fromArray(S, bias, biasOff + n, mask);
+                b.add(sum).max(floor).intoArray(C, c + n, mask);
+            }
         }
     }
 
