@@ -50,7 +50,7 @@ public final class Parallel {
      * it would take unsplit.
      */
     static int workerElements(int rows, int cols, int vectorLength) {
-        int n = rows >= 8 ? Math.min(rows, workerRows(rows)) * cols : rows * cols / 2;
+        int n = rows >= 8 ? workerRows(rows) * cols : rows * cols / 2;
         return n / vectorLength * vectorLength;
     }
 
