@@ -31,6 +31,7 @@ public final class Graph {
     private int next;
     private boolean gradEnabled = true;
     private final RowHalves rowHalves = new RowHalves();
+    final LiveGradientProducts liveProducts = new LiveGradientProducts();
     /** Zeroes the worker's rows of every node's gradient ({@link Parallel#workerElements}), or the caller's. */
     private final Runnable zeroWorkerRows = () -> zeroGrads(true), zeroCallerRows = () -> zeroGrads(false);
 
@@ -93,7 +94,7 @@ public final class Graph {
         return t;
     }
 
-    private static float[] ensure(float[] buf, int n) {
+    static float[] ensure(float[] buf, int n) {
         return buf == null || buf.length < n ? new float[n] : buf;
     }
 
@@ -694,7 +695,7 @@ public final class Graph {
                 case MATMUL -> matmulBackward(y);
                 case LINEAR, LINEAR_RELU -> {
                     if (y.op == Op.LINEAR_RELU) elementwise(y, true);
-                    matmulBackward(y);
+                    if (y.op != Op.LINEAR_RELU || !liveProducts.accumulate(y)) matmulBackward(y);
                     if (y.c.requiresGrad) sumRowsInto(y.grad, y.rows, y.cols, y.c.grad);
                 }
                 case ADD, SUB, MUL, DIV, MIN -> binaryBackward(y);
@@ -778,7 +779,7 @@ public final class Graph {
         }
     }
 
-    private static float[] transposeOf(Tensor w) {
+    static float[] transposeOf(Tensor w) {
         int n = w.rows * w.cols;
         boolean isParam = w.op == Op.LEAF && w.name != null;
         if (isParam && w.transposed != null && w.transposeVersion == w.version && w.transposed.length >= n) {

@@ -237,7 +237,6 @@ class GradientCheckTest {
         gradCheck("linearRelu", (g, in) -> g.linearRelu(in[0], in[1], in[2]), x, w, b);
     }
 
-    /** The fused node has the bits of ReLU after linear: values, and every gradient, on the batched panel path too. */
     /**
      * Far left of zero GELU's derivative times a small upstream gradient falls below the smallest normal float: those
      * gradients come out as zero, never subnormal, on the vector lanes and the scalar tail, while the others match the
@@ -270,6 +269,7 @@ class GradientCheckTest {
         assertTrue(flushed > 5 && compared > 100, "flushed " + flushed + ", compared " + compared);
     }
 
+    /** The fused node has the bits of ReLU after linear: values, and every gradient, on the batched panel path too. */
     @Test
     void linearReluIsReluOfLinearBitForBit() {
         Rng rng = new Rng(15);
