@@ -1,6 +1,8 @@
 package org.dmerl.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,14 +21,18 @@ import jdk.incubator.vector.VectorSpecies;
 final class LiveGradientProducts {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    private static final int MAGNITUDE = 0x7fffffff;
     /** Below this fraction of dZ's elements live, the products are taken over the live part only. */
     private static final double MAX_LIVE_FRACTION = 0.9;
 
     /** How many backward passes took the live path. */
     long compactions;
-    private int[] rows = new int[0], cols = new int[0];
-    private float[] colMax = new float[0], dz = new float[0], wt = new float[0], xs = new float[0], sums = new float[0];
+    private int[] rows = new int[0], cols = new int[0], columnBits = new int[0], chunkCount = new int[0];
+    /** 1 for a live column of dZ, 0 for a dead one: the lane masks of {@link #liveLanes(int)}. */
+    private float[] liveColumn = new float[0];
+    private float[] dz = new float[0], wt = new float[0], xs = new float[0], sums = new float[0];
 
     /**
      * Adds the products of a LINEAR_RELU node's backward pass into x.grad and w.grad (those that require it), y.grad
@@ -38,8 +44,7 @@ final class LiveGradientProducts {
         // a one-column product goes through Gemm's dot or axpy kernel, whose summation order depends on K
         if (in < 2 || out < 2) return false;
         int liveRows = scan(y.grad, batch, out);
-        int liveCols = 0;
-        for (int c = 0; c < out; c++) if (colMax[c] != 0f) cols[liveCols++] = c;
+        int liveCols = liveColumns(out);
         if ((double) liveRows * liveCols > MAX_LIVE_FRACTION * batch * out) return false;
         if (liveRows == 0 || liveCols == 0) return true;   // dZ is zero: both products add nothing
         if (liveCols < 2 && w.requiresGrad) return false;
@@ -51,46 +56,73 @@ final class LiveGradientProducts {
     }
 
     /**
-     * Fills {@link #rows} with the rows of g[batch, out] that hold a nonzero and {@link #colMax} with each column's
-     * largest magnitude; returns the number of live rows. NaN counts as live.
+     * Fills {@link #rows} with the rows of g[batch, out] that hold a nonzero and {@link #columnBits} with the OR of
+     * each column's bits; returns the number of live rows. A value is zero when its bits without the sign are; NaN
+     * counts as live.
      */
     private int scan(float[] g, int batch, int out) {
-        if (colMax.length < out) {
-            colMax = new float[out];
+        if (columnBits.length < out) {
+            columnBits = new int[out];
             cols = new int[out];
+            liveColumn = new float[out];
+            chunkCount = new int[out / L + 1];
         }
         if (rows.length < batch) rows = new int[batch];
-        java.util.Arrays.fill(colMax, 0, out, 0f);
+        java.util.Arrays.fill(columnBits, 0, out, 0);
         int upper = S.loopBound(out), live = 0;
         for (int r = 0; r < batch; r++) {
             int base = r * out, c = 0;
-            FloatVector rowMax = FloatVector.zero(S);
+            IntVector rowBits = IntVector.zero(I);
             for (; c < upper; c += L) {
-                FloatVector v = FloatVector.fromArray(S, g, base + c).abs();
-                rowMax = rowMax.max(v);
-                FloatVector.fromArray(S, colMax, c).max(v).intoArray(colMax, c);
+                IntVector v = FloatVector.fromArray(S, g, base + c).reinterpretAsInts();
+                rowBits = rowBits.or(v);
+                IntVector.fromArray(I, columnBits, c).or(v).intoArray(columnBits, c);
             }
-            float m = rowMax.reduceLanes(VectorOperators.MAX);
+            int bits = rowBits.reduceLanes(VectorOperators.OR);
             for (; c < out; c++) {
-                float v = Math.abs(g[base + c]);
-                m = Math.max(m, v);
-                colMax[c] = Math.max(colMax[c], v);
+                int v = Float.floatToRawIntBits(g[base + c]);
+                bits |= v;
+                columnBits[c] |= v;
             }
-            if (m != 0f) rows[live++] = r;
+            if ((bits & MAGNITUDE) != 0) rows[live++] = r;
         }
         return live;
     }
 
-    /** dz[liveRows, liveCols] = g at the live rows and columns. */
+    /** Lists the live columns in {@link #cols}, marks them in {@link #liveColumn}, counts them per vector chunk. */
+    private int liveColumns(int out) {
+        int live = 0;
+        for (int c = 0; c < out; c++) {
+            boolean on = (columnBits[c] & MAGNITUDE) != 0;
+            liveColumn[c] = on ? 1f : 0f;
+            if (on) cols[live++] = c;
+            if (c % L == 0) chunkCount[c / L] = 0;
+            if (on) chunkCount[c / L]++;
+        }
+        return live;
+    }
+
+    /** The live columns among [c, c + L). */
+    private VectorMask<Float> liveLanes(int c) {
+        return FloatVector.fromArray(S, liveColumn, c).compare(VectorOperators.NE, 0f);
+    }
+
+    /** dz[liveRows, liveCols] = g at the live rows and columns, a vector chunk at a time packed by vcompress. */
     private void gatherGradient(float[] g, int out, int liveRows, int liveCols) {
-        dz = Graph.ensure(dz, liveRows * liveCols);
+        dz = Graph.ensure(dz, liveRows * liveCols + L);   // a compressed chunk is stored whole: L floats of room
+        int upper = S.loopBound(out);
         for (int r = 0; r < liveRows; r++) {
             int src = rows[r] * out, dst = r * liveCols;
             if (liveCols == out) {
                 System.arraycopy(g, src, dz, dst, out);
                 continue;
             }
-            for (int j = 0; j < liveCols; j++) dz[dst + j] = g[src + cols[j]];
+            int c = 0;
+            for (; c < upper; c += L) {
+                FloatVector.fromArray(S, g, src + c).compress(liveLanes(c)).intoArray(dz, dst);
+                dst += chunkCount[c / L];
+            }
+            for (; c < out; c++) if (liveColumn[c] != 0f) dz[dst++] = g[src + c];
         }
     }
 
@@ -123,13 +155,20 @@ final class LiveGradientProducts {
             Gemm.gemm(in, out, liveRows, xRows, 0, 1, in, dz, 0, out, w.grad, 0, out);
             return;
         }
-        sums = Graph.ensure(sums, in * liveCols);
+        sums = Graph.ensure(sums, in * liveCols + L);   // a chunk is loaded whole: L floats of room
         java.util.Arrays.fill(sums, 0, in * liveCols, 0f);
         Gemm.gemm(in, liveCols, liveRows, xRows, 0, 1, in, dz, 0, liveCols, sums, 0, liveCols);
         float[] g = w.grad;
+        int upper = S.loopBound(out);
         for (int i = 0; i < in; i++) {
-            int src = i * liveCols, dst = i * out;
-            for (int j = 0; j < liveCols; j++) g[dst + cols[j]] += sums[src + j];
+            int src = i * liveCols, dst = i * out, c = 0;
+            for (; c < upper; c += L) {
+                VectorMask<Float> lanes = liveLanes(c);
+                FloatVector sum = FloatVector.fromArray(S, sums, src).expand(lanes);
+                FloatVector.fromArray(S, g, dst + c).add(sum, lanes).intoArray(g, dst + c);
+                src += chunkCount[c / L];
+            }
+            for (; c < out; c++) if (liveColumn[c] != 0f) g[dst + c] += sums[src++];
         }
     }
 
