@@ -43,6 +43,14 @@ public final class Gemm {
     /** C[M,N] (row stride ldc) += A·B. */
     public static void gemm(int M, int N, int K, float[] A, int aOff, int sam, int sak,
                             float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+        if (K <= SHALLOW_DEPTH && N >= L) {
+            shallow(M, N, K, A, aOff, sam, sak, B, bOff, ldb, true, null, 0, false, C, cOff, ldc);
+            return;
+        }
+        if (N <= NARROW_COLUMNS && sam == 1 && M >= L && !singleColumn(N, sam, sak, ldc)) {
+            narrowColumns(M, N, K, A, aOff, sak, B, bOff, ldb, C, cOff, ldc);
+            return;
+        }
         if (Parallel.worthSplitting(M, N, K)) {
             SPLIT.get().run(M, N, K, A, aOff, sam, sak, B, bOff, ldb, false, null, 0, false, C, cOff, ldc);
         } else {
@@ -95,6 +103,16 @@ public final class Gemm {
      */
     private static void shallowInto(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
                                     int ldb, float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
+        shallow(M, N, K, A, aOff, sam, sak, B, bOff, ldb, false, bias, biasOff, relu, C, cOff, ldc);
+    }
+
+    /**
+     * {@link #shallowInto}, or with {@code accumulate} C + sum (the bits of {@link #gemm}'s kernels): the sums are
+     * added to C's values where {@link #shallowInto} adds them to the bias.
+     */
+    private static void shallow(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
+                                int ldb, boolean accumulate, float[] bias, int biasOff, boolean relu, float[] C,
+                                int cOff, int ldc) {
         // the epilogue is written out at each site: a method taking the sums as vectors, if not inlined, boxes them
         FloatVector zero = FloatVector.zero(S);
         float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
@@ -110,7 +128,12 @@ public final class Gemm {
                     s3 = FloatVector.fromArray(S, B, bb + 3 * L).fma(x, s3);
                 }
                 FloatVector b0 = zero, b1 = zero, b2 = zero, b3 = zero;
-                if (bias != null) {
+                if (accumulate) {
+                    b0 = FloatVector.fromArray(S, C, c + n);
+                    b1 = FloatVector.fromArray(S, C, c + n + L);
+                    b2 = FloatVector.fromArray(S, C, c + n + 2 * L);
+                    b3 = FloatVector.fromArray(S, C, c + n + 3 * L);
+                } else if (bias != null) {
                     int o = biasOff + n;
                     b0 = FloatVector.fromArray(S, bias, o);
                     b1 = FloatVector.fromArray(S, bias, o + L);
@@ -128,7 +151,8 @@ public final class Gemm {
                 for (int k = 0, ia = a, bb = bOff + n; k < K; k++, ia += sak, bb += ldb) {
                     sum = FloatVector.fromArray(S, B, bb, mask).fma(FloatVector.broadcast(S, A[ia]), sum);
                 }
-                FloatVector b = bias == null ? zero : FloatVector.fromArray(S, bias, biasOff + n, mask);
+                FloatVector b = accumulate ? FloatVector.fromArray(S, C, c + n, mask)
+                        : bias == null ? zero : FloatVector.fromArray(S, bias, biasOff + n, mask);
                 b.add(sum).max(floor).intoArray(C, c + n, mask);
             }
         }
@@ -659,6 +683,49 @@ public final class Gemm {
         int c = cOff + m * ldc + n;
         FloatVector.fromArray(S, C, c, mask).add(c0).intoArray(C, c, mask);
     }
+
+    /** The widest product {@link #narrowColumns} computes. */
+    static final int NARROW_COLUMNS = 4;
+
+    /**
+     * A product of at most {@link #NARROW_COLUMNS} columns whose A has contiguous columns (sam = 1: Xᵀ·dY for the weight
+     * gradient of an output layer), vectorised along m: four vectors of rows times every column per pass over k, each
+     * element C + one fused multiply-add chain over k from zero, as in every other kernel. On the panel path such a
+     * product ran the 6×2 kernel over a panel of 2L columns padded with zeros.
+     */
+    private static void narrowColumns(int M, int N, int K, float[] A, int aOff, int sak, float[] B, int bOff, int ldb,
+                                      float[] C, int cOff, int ldc) {
+        float[] sums = NARROW_SUMS.get();
+        for (int n = 0; n < N; n++) {
+            int m = 0;
+            for (; m + 4 * L <= M; m += 4 * L) {
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int k = 0, ia = aOff + m, ib = bOff + n; k < K; k++, ia += sak, ib += ldb) {
+                    FloatVector x = FloatVector.broadcast(S, B[ib]);
+                    s0 = FloatVector.fromArray(S, A, ia).fma(x, s0);
+                    s1 = FloatVector.fromArray(S, A, ia + L).fma(x, s1);
+                    s2 = FloatVector.fromArray(S, A, ia + 2 * L).fma(x, s2);
+                    s3 = FloatVector.fromArray(S, A, ia + 3 * L).fma(x, s3);
+                }
+                s0.intoArray(sums, 0);
+                s1.intoArray(sums, L);
+                s2.intoArray(sums, 2 * L);
+                s3.intoArray(sums, 3 * L);
+                for (int i = 0; i < 4 * L; i++) C[cOff + (m + i) * ldc + n] += sums[i];
+            }
+            for (; m < M; m += L) {
+                VectorMask<Float> mask = TAIL_MASKS[Math.min(L, M - m)];
+                FloatVector s0 = FloatVector.zero(S);
+                for (int k = 0, ia = aOff + m, ib = bOff + n; k < K; k++, ia += sak, ib += ldb) {
+                    s0 = FloatVector.fromArray(S, A, ia, mask).fma(FloatVector.broadcast(S, B[ib]), s0);
+                }
+                s0.intoArray(sums, 0);
+                for (int i = 0, rows = Math.min(L, M - m); i < rows; i++) C[cOff + (m + i) * ldc + n] += sums[i];
+            }
+        }
+    }
+
+    private static final ThreadLocal<float[]> NARROW_SUMS = ThreadLocal.withInitial(() -> new float[4 * L]);
 
     /** N = 1 with rows of A contiguous: one dot product per row. */
     private static void dotColumn(int m0, int m1, int K, float[] A, int aOff, int sam,

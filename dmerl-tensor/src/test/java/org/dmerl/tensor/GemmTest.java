@@ -124,18 +124,20 @@ class GemmTest {
 
     /**
      * Every kernel, panel or in place, one thread or two, gives each element the bits of C + (one fused multiply-add
-     * chain over k from zero), so that choosing a kernel for a shape or a CPU never changes a result. One-column
-     * products (dot and axpy forms) have their own order and are left out.
+     * chain over k from zero), so that choosing a kernel for a shape or a CPU never changes a result: the panels, the
+     * in-place blocks, the shallow (K ≤ 8) and the narrow (N ≤ 4, contiguous columns of A) forms. One-column products
+     * (dot and axpy forms) have their own order and are left out.
      */
     @Test
     void everyKernelIsOneFusedChainFromZeroAddedToC() {
         Rng rng = new Rng(5);
-        int[] rows = {1, 2, 3, 5, 6, 11, 12, 13, 37, 100, 256}, cols = {2, 7, 16, 17, 31, 32, 33, 64, 65, 100, 256};
+        int[] rows = {1, 2, 3, 5, 6, 11, 12, 13, 37, 100, 256};
+        int[] cols = {2, 3, 4, 7, 16, 17, 31, 32, 33, 64, 65, 100, 256}, depths = {1, 4, 8, 9, 64, 256};
         int cases = 0;
         try {
             for (int threads : new int[] {1, 2}) {
                 Parallel.setThreads(threads);
-                for (int M : rows) for (int N : cols) for (int K : new int[] {1, 9, 64, 256}) {
+                for (int M : rows) for (int N : cols) for (int K : depths) {
                     Problem p = Problem.random(M, N, K, (M + N + K) % 2 == 0, 1, 2, 3, 1, 2, rng);
                     float[] C = p.run();
                     for (int m = 0; m < M; m++) {
@@ -156,7 +158,7 @@ class GemmTest {
         } finally {
             Parallel.setThreads(1);
         }
-        assertEquals(2 * 11 * 11 * 4, cases);
+        assertEquals(2 * rows.length * cols.length * depths.length, cases);
     }
 
     @Test
