@@ -739,7 +739,44 @@ public final class Gemm {
             return;
         }
         int upper = S.loopBound(K);
-        for (int m = m0; m < m1; m++) {
+        float[] lanes = NARROW_SUMS.get();
+        int m = m0;
+        for (; m + 4 <= m1; m += 4) {
+            // four rows at once, so that their lane sums (chains of dependent adds) overlap
+            int ia = aOff + m * sam;
+            FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            int k = 0;
+            for (; k < upper; k += L) {
+                FloatVector b = FloatVector.fromArray(S, B, bOff + k);
+                acc0 = FloatVector.fromArray(S, A, ia + k).fma(b, acc0);
+                acc1 = FloatVector.fromArray(S, A, ia + sam + k).fma(b, acc1);
+                acc2 = FloatVector.fromArray(S, A, ia + 2 * sam + k).fma(b, acc2);
+                acc3 = FloatVector.fromArray(S, A, ia + 3 * sam + k).fma(b, acc3);
+            }
+            acc0.intoArray(lanes, 0);
+            acc1.intoArray(lanes, L);
+            acc2.intoArray(lanes, 2 * L);
+            acc3.intoArray(lanes, 3 * L);
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int l = 0; l < L; l++) {
+                s0 += lanes[l];
+                s1 += lanes[L + l];
+                s2 += lanes[2 * L + l];
+                s3 += lanes[3 * L + l];
+            }
+            for (int j = k; j < K; j++) {
+                float b = B[bOff + j];
+                s0 += A[ia + j] * b;
+                s1 += A[ia + sam + j] * b;
+                s2 += A[ia + 2 * sam + j] * b;
+                s3 += A[ia + 3 * sam + j] * b;
+            }
+            C[cOff + m * ldc] += s0;
+            C[cOff + (m + 1) * ldc] += s1;
+            C[cOff + (m + 2) * ldc] += s2;
+            C[cOff + (m + 3) * ldc] += s3;
+        }
+        for (; m < m1; m++) {
             int ia = aOff + m * sam;
             FloatVector acc = FloatVector.zero(S);
             int k = 0;
@@ -748,8 +785,9 @@ public final class Gemm {
             }
             // Lanes summed in a fixed order: reduceLanes(ADD) leaves the order unspecified, and the intrinsic and the
             // fallback differ, so results would depend on JIT state (and thus on which thread ran the row).
+            acc.intoArray(lanes, 0);
             float s = 0;
-            for (int l = 0; l < L; l++) s += acc.lane(l);
+            for (int l = 0; l < L; l++) s += lanes[l];
             for (; k < K; k++) s += A[ia + k] * B[bOff + k];
             C[cOff + m * ldc] += s;
         }

@@ -161,6 +161,38 @@ class GemmTest {
         assertEquals(2 * rows.length * cols.length * depths.length, cases);
     }
 
+    /**
+     * A one-column product over rows of A with unit stride is a dot product per row in a fixed order: L lane chains of
+     * fused multiply-adds over whole vectors of k, the lanes summed in order, then the tail's products, added to C.
+     * The order is the same for every row, whether it runs alone or among four, on one thread or two.
+     */
+    @Test
+    void oneColumnDotProductsSumInTheirFixedOrder() {
+        Rng rng = new Rng(8);
+        try {
+            for (int threads : new int[] {1, 2}) {
+                Parallel.setThreads(threads);
+                for (int M : new int[] {1, 3, 4, 5, 7, 256}) for (int K : new int[] {5, 16, 37, 256}) {
+                    Problem p = Problem.random(M, 1, K, false, 1, 2, 3, 0, 1, rng);
+                    float[] C = p.run();
+                    for (int m = 0; m < M; m++) {
+                        float[] lanes = new float[Gemm.L];
+                        int whole = K / Gemm.L * Gemm.L;
+                        for (int k = 0; k < whole; k++) lanes[k % Gemm.L] = Math.fma(p.a(m, k), p.b(k, 0), lanes[k % Gemm.L]);
+                        float sum = 0f;
+                        for (float lane : lanes) sum += lane;
+                        for (int k = whole; k < K; k++) sum += p.a(m, k) * p.b(k, 0);
+                        int idx = p.cOff() + m * p.ldc();
+                        assertEquals(Float.floatToRawIntBits(p.C0()[idx] + sum), Float.floatToRawIntBits(C[idx]),
+                                p + " threads=" + threads + " row " + m);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(1);
+        }
+    }
+
     @Test
     void accumulatesIntoExistingOutput() {
         Rng rng = new Rng(3);
