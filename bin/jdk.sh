@@ -5,9 +5,11 @@
 # left their vector code in its allocating fallback form for the rest of the run (docs/results.md, "Speed").
 # The loop flags are G1's defaults; the Parallel and Serial collectors turn loop strip mining off, and the GEMM kernels
 # then run 2.4 times slower (37 against 88 GFLOP/s, docs/results.md, "Loop strip mining").
+# Objects aligned to 64 bytes let the products' scratch panels start on a cache line (Gemm.LINE_SKEW): about 8 % on
+# the 6×2 kernel on AVX-512 (docs/results.md, "Twelfth session").
 DMERL_JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
   -XX:CompileCommand=quiet "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*"
-  -XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000)
+  -XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000 -XX:ObjectAlignmentInBytes=64)
 find_jdk25() {
   local candidates=("${DMERL_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk-arm64 /usr/lib/jvm/temurin-25* /usr/lib/jvm/java-25*)
   local c v

@@ -14,7 +14,7 @@ finish() { exec >&- 2>&-; wait "$TEE_PID" 2>/dev/null; }   # let tee write the l
 trap finish EXIT
 # DMERL_JVM_FLAGS of bin/jdk.sh, which does not travel with the package
 JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:CompileCommand=quiet
-  "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*" -XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000)
+  "-XX:CompileCommand=dontinline,org.dmerl.tensor.Elementwise::*" -XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000 -XX:ObjectAlignmentInBytes=64)
 BENCH_ONLY="${BENCH_ONLY:-gemm,sac,sample,diffsac}"
 BENCH_CPUS="${BENCH_CPUS:-2,3}"
 TEST_TIMEOUT="${TEST_TIMEOUT:-240}"

@@ -15,16 +15,19 @@ class JvmCheckTest {
     private static final String FLAGGED = "quiet\ndontinline,org.dmerl.tensor.Elementwise::*";
 
     @Test
-    void theParallelCollectorsDefaultsAndAMissingCompileCommandAreEachOneWarning() {
-        List<String> w = JvmCheck.warnings(Map.of("LoopStripMiningIter", "0", "CompileCommand", "")::get);
-        assertEquals(2, w.size(), w.toString());
+    void theParallelCollectorsDefaultsAMissingCompileCommandAndDefaultAlignmentAreEachOneWarning() {
+        List<String> w = JvmCheck.warnings(
+                Map.of("LoopStripMiningIter", "0", "CompileCommand", "", "ObjectAlignmentInBytes", "8")::get);
+        assertEquals(3, w.size(), w.toString());
         assertTrue(w.get(0).contains("-XX:LoopStripMiningIter=1000"), w.get(0));
         assertTrue(w.get(1).contains("dontinline,org.dmerl.tensor.Elementwise::*"), w.get(1));
+        assertTrue(w.get(2).contains("-XX:ObjectAlignmentInBytes=64"), w.get(2));
     }
 
     @Test
     void theFlagsOfBinDmerlGiveNoWarning() {
-        assertEquals(List.of(), JvmCheck.warnings(Map.of("LoopStripMiningIter", "1000", "CompileCommand", FLAGGED)::get));
+        assertEquals(List.of(), JvmCheck.warnings(
+                Map.of("LoopStripMiningIter", "1000", "CompileCommand", FLAGGED, "ObjectAlignmentInBytes", "64")::get));
     }
 
     /** Every place that spells out dmerl's JVM flags has all of them. */

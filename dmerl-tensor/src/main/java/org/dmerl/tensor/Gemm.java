@@ -40,6 +40,29 @@ public final class Gemm {
 
     private Gemm() {}
 
+    /**
+     * Floats from the start of a scratch array's elements to a 64-byte boundary: the copied panels of B and the 6-row
+     * block are used from there, so that no 64-byte vector load of them straddles two cache lines. It is known when the
+     * JVM aligns objects to 64 bytes ({@code -XX:ObjectAlignmentInBytes=64}, one of the flags bin/dmerl passes): an
+     * array's elements then start 16 bytes (12 with compact object headers) past a boundary. Otherwise it is 0 and
+     * where the elements land is chance. The 6×2 kernel ran at 161–164 GFLOP/s over an aligned panel against 147–153
+     * at the other fifteen offsets (Intel AVX-512 VM, docs/results.md, "Twelfth session").
+     */
+    static final int LINE_SKEW = lineSkew();
+
+    private static int lineSkew() {
+        try {
+            var vm = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            int alignment = Integer.parseInt(vm.getVMOption("ObjectAlignmentInBytes").getValue());
+            boolean compactHeaders = Boolean.parseBoolean(vm.getVMOption("UseCompactObjectHeaders").getValue());
+            int elementsStart = compactHeaders ? 12 : 16;
+            return alignment % 64 == 0 ? (64 - elementsStart) / Float.BYTES : 0;
+        } catch (RuntimeException | LinkageError notHotSpot) {
+            return 0;
+        }
+    }
+
     /** C[M,N] (row stride ldc) += A·B. */
     public static void gemm(int M, int N, int K, float[] A, int aOff, int sam, int sak,
                             float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
@@ -328,7 +351,7 @@ public final class Gemm {
     /** One thread's copy of B's column panel and the 6-row block for partial row groups and columns. */
     private static final class Scratch {
         float[] panel = new float[0];
-        final float[] block = new float[6 * 2 * L];
+        final float[] block = new float[LINE_SKEW + 6 * 2 * L];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -411,7 +434,7 @@ public final class Gemm {
 
         /** Zeroes the 6 × 2L block with vector stores, which the kernel's vector loads of it are forwarded from. */
         private static void zero(float[] block) {
-            for (int i = 0; i < 12; i++) FloatVector.zero(S).intoArray(block, i * L);
+            for (int i = 0; i < 12; i++) FloatVector.zero(S).intoArray(block, LINE_SKEW + i * L);
         }
 
         /**
@@ -427,8 +450,8 @@ public final class Gemm {
                 }
                 for (int r = 0; r < count; r++) {
                     int c = cOff + (m + r) * ldc + n;
-                    FloatVector v0 = FloatVector.fromArray(S, block, 2 * L * r);
-                    FloatVector v1 = FloatVector.fromArray(S, block, 2 * L * r + L);
+                    FloatVector v0 = FloatVector.fromArray(S, block, LINE_SKEW + 2 * L * r);
+                    FloatVector v1 = FloatVector.fromArray(S, block, LINE_SKEW + 2 * L * r + L);
                     if (overwrite) {
                         v0 = lo.add(v0);
                         v1 = hi.add(v1);
@@ -448,7 +471,7 @@ public final class Gemm {
             for (int r = 0; r < count; r++) {
                 int c = cOff + (m + r) * ldc + n;
                 for (int col = 0; col < t; col++) {
-                    float sum = block[r * 2 * L + col];
+                    float sum = block[LINE_SKEW + r * 2 * L + col];
                     if (!overwrite) {
                         C[c + col] += sum;
                         continue;
@@ -462,14 +485,14 @@ public final class Gemm {
         /** Columns [2L·task, 2L·task + 2L) of every row, or for the last task the columns left over. */
         void accept(int task) {
             Scratch scratch = SCRATCH.get();
-            if (scratch.panel.length < 2 * L * K) scratch.panel = new float[2 * L * K];
+            if (scratch.panel.length < LINE_SKEW + 2 * L * K) scratch.panel = new float[LINE_SKEW + 2 * L * K];
             float[] panel = scratch.panel, block = scratch.block;
             int n = 2 * L * task, t = Math.min(2 * L, N - n);
             if (t == 2 * L) {
                 // two vector moves per row: System.arraycopy's stub call cost more than the copy (7% of a SAC update)
                 for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
-                    FloatVector.fromArray(S, B, src).intoArray(panel, 2 * L * k);
-                    FloatVector.fromArray(S, B, src + L).intoArray(panel, 2 * L * k + L);
+                    FloatVector.fromArray(S, B, src).intoArray(panel, LINE_SKEW + 2 * L * k);
+                    FloatVector.fromArray(S, B, src + L).intoArray(panel, LINE_SKEW + 2 * L * k + L);
                 }
                 for (int m = m0; m < inPlaceEnd; m += 6) {
                     if (!overwrite) {
@@ -477,7 +500,7 @@ public final class Gemm {
                         continue;
                     }
                     zero(block);
-                    kernel6x2(K, A, aOff + m * sam, sam, panel, block, 0, 2 * L);
+                    kernel6x2(K, A, aOff + m * sam, sam, panel, block, LINE_SKEW, 2 * L);
                     storeBlock(block, m, 6, n, t);
                 }
                 for (int m = inPlaceEnd; m < m1; m += 6) {
@@ -487,7 +510,7 @@ public final class Gemm {
                         continue;
                     }
                     zero(block);
-                    kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, 0, 2 * L);
+                    kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, LINE_SKEW, 2 * L);
                     storeBlock(block, m, count, n, t);
                 }
                 return;
@@ -495,14 +518,14 @@ public final class Gemm {
             // The last t < 2L columns: a zero-padded panel through the same kernel into the 6 × 2L block, of which the
             // first t columns are stored. Masked loads per k cost about as much as the full kernel (5% of a SAC update).
             for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
-                FloatVector.fromArray(S, B, src, TAIL_MASKS[Math.min(L, t)]).intoArray(panel, 2 * L * k);
+                FloatVector.fromArray(S, B, src, TAIL_MASKS[Math.min(L, t)]).intoArray(panel, LINE_SKEW + 2 * L * k);
                 FloatVector upper = t > L ? FloatVector.fromArray(S, B, src + L, TAIL_MASKS[t - L]) : FloatVector.zero(S);
-                upper.intoArray(panel, 2 * L * k + L);
+                upper.intoArray(panel, LINE_SKEW + 2 * L * k + L);
             }
             for (int m = m0; m < m1; m += 6) {
                 zero(block);
-                if (m < inPlaceEnd) kernel6x2(K, A, aOff + m * sam, sam, panel, block, 0, 2 * L);
-                else kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, 0, 2 * L);
+                if (m < inPlaceEnd) kernel6x2(K, A, aOff + m * sam, sam, panel, block, LINE_SKEW, 2 * L);
+                else kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, LINE_SKEW, 2 * L);
                 storeBlock(block, m, Math.min(6, m1 - m), n, t);
             }
         }
@@ -535,14 +558,17 @@ public final class Gemm {
         }
     }
 
-    /** C[6 rows, 2L columns] += A rows a0, a0 + lda, … (unit stride in k) · panel (K × 2L, contiguous). */
+    /**
+     * C[6 rows, 2L columns] += A rows a0, a0 + lda, … (unit stride in k) · panel (K × 2L, contiguous from
+     * {@link #LINE_SKEW}).
+     */
     private static void kernel6x2(int K, float[] A, int a0, int lda, float[] panel, float[] C, int c, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < K; k++) {
-            FloatVector b0 = FloatVector.fromArray(S, panel, 2 * L * k);
-            FloatVector b1 = FloatVector.fromArray(S, panel, 2 * L * k + L);
+            FloatVector b0 = FloatVector.fromArray(S, panel, LINE_SKEW + 2 * L * k);
+            FloatVector b1 = FloatVector.fromArray(S, panel, LINE_SKEW + 2 * L * k + L);
             FloatVector x = FloatVector.broadcast(S, A[a0 + k]);
             c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
             x = FloatVector.broadcast(S, A[a1 + k]);

@@ -193,6 +193,15 @@ class GemmTest {
         }
     }
 
+    /**
+     * The tests run with -XX:ObjectAlignmentInBytes=64 (pom.xml's jvm.flags), as bin/dmerl runs: an array's elements
+     * then start 16 bytes past a cache line, and scratch copies are used from 12 floats on, a line boundary.
+     */
+    @Test
+    void scratchCopiesStartOnACacheLineUnderTheProjectsFlags() {
+        assertEquals(12, Gemm.LINE_SKEW);
+    }
+
     @Test
     void accumulatesIntoExistingOutput() {
         Rng rng = new Rng(3);
