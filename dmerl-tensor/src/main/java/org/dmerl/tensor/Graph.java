@@ -37,6 +37,7 @@ public final class Graph {
 
     private void zeroGrads(boolean workerRows) {
         for (Tensor t : tape) {
+            if (t.gradPending) continue;
             int half = Parallel.workerElements(t.rows, t.cols, L);
             if (workerRows) Arrays.fill(t.grad, 0, half, 0f);
             else Arrays.fill(t.grad, half, t.size(), 0f);
@@ -675,12 +676,13 @@ public final class Graph {
         if (!loss.requiresGrad) {
             throw new IllegalStateException("backward: loss does not depend on any parameter that requires gradients");
         }
+        findOverwrittenGradients();
         long gradients = 0;
-        for (Tensor t : tape) gradients += t.size();
+        for (Tensor t : tape) if (!t.gradPending) gradients += t.size();
         if (gradients >= Parallel.MIN_ELEMENTS) {
             Parallel.run(zeroWorkerRows, zeroCallerRows);
         } else {
-            for (Tensor t : tape) Arrays.fill(t.grad, 0, t.size(), 0f);
+            for (Tensor t : tape) if (!t.gradPending) Arrays.fill(t.grad, 0, t.size(), 0f);
         }
         Arrays.fill(loss.grad, 0, loss.size(), 1f);
         for (int i = tape.size() - 1; i >= 0; i--) {
@@ -723,6 +725,59 @@ public final class Graph {
                 case LEAF, DETACH -> { }
                 default -> { if (ga) elementwise(y, true); }
             }
+        }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong BACKWARD_PASSES = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Marks the nodes whose gradient is first written by the input-gradient product of a linear node (the last node to
+     * read them going forward, so the first to write going back): that product writes its sums over the gradient,
+     * which is therefore not zeroed first. A sum written over C has the bits of C = 0 plus that sum ({@link
+     * Gemm#gemmInto} without a bias), and the activations' gradients are the largest arrays of a pass: zeroing them
+     * and then reading them back cost one more trip through memory per layer.
+     */
+    private void findOverwrittenGradients() {
+        long pass = BACKWARD_PASSES.incrementAndGet();
+        for (Tensor t : tape) {
+            t.backwardPass = pass;
+            t.lastConsumer = null;
+        }
+        for (Tensor y : tape) {
+            readBy(y.a, y, pass);
+            readBy(y.b, y, pass);
+            readBy(y.c, y, pass);
+            if (y.op == Op.CONCAT) for (Tensor p : y.parts) readBy(p, y, pass);
+        }
+        for (Tensor t : tape) {
+            Tensor y = t.lastConsumer;
+            t.gradPending = y != null && y.a == t && y.b != t && y.c != t
+                    && (y.op == Op.MATMUL || y.op == Op.LINEAR || y.op == Op.LINEAR_RELU);
+        }
+    }
+
+    private static void readBy(Tensor input, Tensor y, long pass) {
+        if (input != null && input.backwardPass == pass) input.lastConsumer = y;
+    }
+
+    /**
+     * dX = dY·Wᵀ into x.grad: added to it, or written over it where x's gradient was left unzeroed for this product
+     * ({@link #findOverwrittenGradients}).
+     */
+    static void inputGradientProduct(Tensor x, int rows, int in, int k, float[] dy, int ldy, float[] wt) {
+        if (x.gradPending) {
+            x.gradPending = false;
+            Gemm.gemmInto(rows, in, k, dy, 0, ldy, 1, wt, 0, in, null, 0, false, x.grad, 0, in);
+        } else {
+            Gemm.gemm(rows, in, k, dy, 0, ldy, 1, wt, 0, in, x.grad, 0, in);
+        }
+    }
+
+    /** Zeroes x's gradient if it was left unzeroed for a product that found nothing to write. */
+    static void settlePending(Tensor x) {
+        if (x.gradPending) {
+            x.gradPending = false;
+            Arrays.fill(x.grad, 0, x.size(), 0f);
         }
     }
 
@@ -770,8 +825,7 @@ public final class Graph {
         int batch = x.rows, in = x.cols, out = w.cols;
         if (x.requiresGrad) {
             // dX[B,in] += dY[B,out] · Wᵀ[out,in]; Wᵀ is cached per parameter version.
-            float[] wt = transposeOf(w);
-            Gemm.gemm(batch, in, out, y.grad, 0, out, 1, wt, 0, in, x.grad, 0, in);
+            inputGradientProduct(x, batch, in, out, y.grad, out, transposeOf(w));
         }
         if (w.requiresGrad) {
             // dW[in,out] += Xᵀ[in,B] · dY[B,out]

@@ -46,7 +46,10 @@ final class LiveGradientProducts {
         int liveRows = scan(y.grad, batch, out);
         int liveCols = liveColumns(out);
         if ((double) liveRows * liveCols > MAX_LIVE_FRACTION * batch * out) return false;
-        if (liveRows == 0 || liveCols == 0) return true;   // dZ is zero: both products add nothing
+        if (liveRows == 0 || liveCols == 0) {   // dZ is zero: both products add nothing
+            Graph.settlePending(x);
+            return true;
+        }
         if (liveCols < 2 && w.requiresGrad) return false;
         compactions++;
         gatherGradient(y.grad, out, liveRows, liveCols);
@@ -133,9 +136,10 @@ final class LiveGradientProducts {
         wt = Graph.ensure(wt, liveCols * in);
         for (int j = 0; j < liveCols; j++) System.arraycopy(full, cols[j] * in, wt, j * in, in);
         if (liveRows == batch) {
-            Gemm.gemm(batch, in, liveCols, dz, 0, liveCols, 1, wt, 0, in, x.grad, 0, in);
+            Graph.inputGradientProduct(x, batch, in, liveCols, dz, liveCols, wt);
             return;
         }
+        Graph.settlePending(x);
         sums = Graph.ensure(sums, liveRows * in);
         java.util.Arrays.fill(sums, 0, liveRows * in, 0f);
         Gemm.gemm(liveRows, in, liveCols, dz, 0, liveCols, 1, wt, 0, in, sums, 0, in);

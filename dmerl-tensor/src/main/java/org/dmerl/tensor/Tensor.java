@@ -27,6 +27,12 @@ public final class Tensor {
     float[] aux1, aux2;
     final String name;
 
+    // Backward bookkeeping (nodes only): the pass that last walked this node, the last node to read it in the forward
+    // pass (the first to write its gradient going back), and whether that write may overwrite the unzeroed gradient.
+    long backwardPass;
+    Tensor lastConsumer;
+    boolean gradPending;
+
     // Cached transpose for matmul backward, valid while transposeVersion == version.
     float[] transposed;
     long transposeVersion = -1;

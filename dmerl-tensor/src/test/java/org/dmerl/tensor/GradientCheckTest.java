@@ -269,6 +269,50 @@ class GradientCheckTest {
         assertTrue(flushed > 5 && compared > 100, "flushed " + flushed + ", compared " + compared);
     }
 
+    /**
+     * A node read by several ops gets the sum of their gradients when a linear layer's product writes its gradient
+     * first (over the unzeroed array, Graph.findOverwrittenGradients) and the others add to it afterwards, and when a
+     * linear layer reads it first and another op writes first.
+     */
+    @Test
+    void nodeReadBySeveralOpsWhoseFirstGradientWriterIsALinearLayer() {
+        Rng rng = new Rng(16);
+        Tensor x = gaussianParam("x", 6, 5, rng, 1);
+        Tensor w1 = gaussianParam("w1", 5, 7, rng, 0.5), b1 = gaussianParam("b1", 1, 7, rng, 0.5);
+        Tensor w2 = gaussianParam("w2", 7, 3, rng, 0.5), b2 = gaussianParam("b2", 1, 3, rng, 0.5);
+        Tensor w3 = gaussianParam("w3", 7, 3, rng, 0.5);
+        // h's last reader is a linear layer: its product writes h's gradient first, the matmul and tanh add to it
+        gradCheck("linear writes first", (g, in) -> {
+            Tensor h = g.linearRelu(in[0], in[1], in[2]);
+            return g.add(g.add(g.matmul(h, in[5]), g.sumCols(g.tanh(h))), g.linear(h, in[3], in[4]));
+        }, x, w1, b1, w2, b2, w3);
+        // h's last reader is tanh: the linear layer's product adds to what tanh wrote
+        Fn second = (g, in) -> {
+            Tensor h = g.linearRelu(in[0], in[1], in[2]);
+            return g.add(g.linear(h, in[3], in[4]), g.sumCols(g.tanh(h)));
+        };
+        gradCheck("linear writes second", second, x, w1, b1, w2, b2, w3);
+        // a reused graph's arrays hold the last pass's gradients, which no write may add to
+        Fn first = (g, in) -> {
+            Tensor h = g.linearRelu(in[0], in[1], in[2]);
+            return g.add(g.matmul(h, in[5]), g.linear(h, in[3], in[4]));
+        };
+        for (Fn f : new Fn[] {first, second}) {
+            Tensor[] params = {x, w1, b1, w2, b2, w3};
+            Graph g = new Graph();
+            float[][] once = null;
+            for (int pass = 0; pass < 3; pass++) {
+                for (Tensor p : params) java.util.Arrays.fill(p.grad, 0f);
+                g.reset();
+                g.backward(g.sum(g.square(f.apply(g, params))));
+                float[][] grads = new float[params.length][];
+                for (int i = 0; i < params.length; i++) grads[i] = params[i].grad.clone();
+                if (once == null) once = grads;
+                else for (int i = 0; i < params.length; i++) assertArrayEquals(once[i], grads[i], "pass " + pass + ", " + i);
+            }
+        }
+    }
+
     /** The fused node has the bits of ReLU after linear: values, and every gradient, on the batched panel path too. */
     @Test
     void linearReluIsReluOfLinearBitForBit() {
