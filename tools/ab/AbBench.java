@@ -9,7 +9,7 @@ import java.util.Locale;
  * repetitions alternate A, B / B, A, so both see the same moments of a machine whose speed drifts. Prints each side's
  * median and the median and quartiles of the per-pair ratio B/A.
  *
- * <p>Usage: {@code AbBench CLASSPATH_A CLASSPATH_B sac|pendulum|diffsac|gemm|sample THREADS PAIRS}
+ * <p>Usage: {@code AbBench CLASSPATH_A CLASSPATH_B sac|pendulum|trained|diffsac|gemm|sample THREADS PAIRS}
  */
 public final class AbBench {
 

@@ -48,6 +48,51 @@ public final class Make {
     }
 
     /**
+     * One SAC update at Pendulum-v1's shape on networks trained on Pendulum-v1 itself for 4000 env steps (learning
+     * from 1000): the state of a real run, with the dead ReLU units and the actor's min(Q1, Q2) rows that random
+     * data does not have. Every build reaches the same state (the products keep their bits), so both sides of a
+     * comparison time the same arithmetic.
+     */
+    public static Runnable trained(int threads) {
+        Parallel.setThreads(threads);
+        Config cfg = new Config();
+        Rng rng = new Rng(11);
+        StochasticPolicy actor = Agents.gaussianPolicy(cfg, 3, 1, rng);
+        TwinCritic critic = Agents.critic(cfg, "c", 3, 1, rng);
+        TwinCritic target = Agents.critic(cfg, "t", 3, 1, rng);
+        Sac sac = new Sac(actor, critic, target, 256, 3e-4f, 1e-3f, 1e-3f, 1f, true, -1, 1f, 0.005f);
+        ReplayBuffer buffer = new ReplayBuffer(10_000, 3, 1, 256);
+        org.dmerl.env.Env env = org.dmerl.env.EnvRegistry.make("Pendulum-v1");
+        double[] obs = env.reset(5);
+        float[] s = new float[3], a = new float[1], s2 = new float[3];
+        double[] action = new double[1];
+        Graph g = new Graph();
+        for (int step = 0; step < 4000; step++) {
+            if (step < 1000) {
+                action[0] = rng.uniform(-1, 1);
+            } else {
+                g.reset();
+                g.setGradEnabled(false);
+                var o = g.input(1, 3);
+                for (int i = 0; i < 3; i++) o.data[i] = (float) obs[i];
+                var noise = g.input(1, 1);
+                rng.fillGaussian(noise.data, 0, 1);
+                action[0] = actor.act(g, o, noise).data[0];
+            }
+            var r = env.step(new double[] {2 * action[0]});
+            for (int i = 0; i < 3; i++) {
+                s[i] = (float) obs[i];
+                s2[i] = (float) r.observation()[i];
+            }
+            a[0] = (float) action[0];
+            buffer.add(s, a, r.reward(), s2, r.terminated() ? 0f : 0.99f);
+            obs = r.done() ? env.reset() : r.observation();
+            if (step >= 1000) sac.update(buffer.sample(rng), rng);
+        }
+        return () -> sac.update(buffer.sample(rng), rng);
+    }
+
+    /**
      * One DiffSAC update as DiffSAC's preset runs it (K = 8, obs 17, act 6, batch 256, real-entropy chain targets from
      * one drawn later sub-step), the shapes of {@code dmerl bench}'s DiffSAC rows.
      */
