@@ -158,20 +158,29 @@ final class LiveGradientProducts {
             Gemm.gemm(in, out, liveRows, xRows, 0, 1, in, dz, 0, out, w.grad, 0, out);
             return;
         }
-        sums = Graph.ensure(sums, in * liveCols + L);   // a chunk is loaded whole: L floats of room
-        java.util.Arrays.fill(sums, 0, in * liveCols, 0f);
-        Gemm.gemm(in, liveCols, liveRows, xRows, 0, 1, in, dz, 0, liveCols, sums, 0, liveCols);
+        // dWᵀ[live columns, in] = dzᵀ · X[live rows]: each element the same chain as in Xᵀ·dz (the two factors of a
+        // fused multiply-add commute), but the copy the panel path transposes is dz, not X, and X's columns fill
+        // every panel where the live columns left the last one part-empty
+        sums = Graph.ensure(sums, liveCols * in);
+        java.util.Arrays.fill(sums, 0, liveCols * in, 0f);
+        Gemm.gemm(liveCols, in, liveRows, dz, 0, 1, liveCols, xRows, 0, in, sums, 0, in);
         float[] g = w.grad;
-        int upper = S.loopBound(out);
-        for (int i = 0; i < in; i++) {
-            int src = i * liveCols, dst = i * out, c = 0;
-            for (; c < upper; c += L) {
-                VectorMask<Float> lanes = liveLanes(c);
-                FloatVector sum = FloatVector.fromArray(S, sums, src).expand(lanes);
-                FloatVector.fromArray(S, g, dst + c).add(sum, lanes).intoArray(g, dst + c);
-                src += chunkCount[c / L];
+        int i0 = 0;
+        for (; i0 + 8 <= in; i0 += 8) {
+            for (int j = 0; j < liveCols; j++) {
+                int src = j * in + i0, dst = i0 * out + cols[j];
+                g[dst] += sums[src];
+                g[dst + out] += sums[src + 1];
+                g[dst + 2 * out] += sums[src + 2];
+                g[dst + 3 * out] += sums[src + 3];
+                g[dst + 4 * out] += sums[src + 4];
+                g[dst + 5 * out] += sums[src + 5];
+                g[dst + 6 * out] += sums[src + 6];
+                g[dst + 7 * out] += sums[src + 7];
             }
-            for (; c < out; c++) if (liveColumn[c] != 0f) g[dst + c] += sums[src++];
+        }
+        for (int i = i0; i < in; i++) {
+            for (int j = 0; j < liveCols; j++) g[i * out + cols[j]] += sums[j * in + i];
         }
     }
 
