@@ -695,10 +695,15 @@ public final class Graph {
             boolean ga = a != null && a.requiresGrad;
             switch (y.op) {
                 case MATMUL -> matmulBackward(y);
-                case LINEAR, LINEAR_RELU -> {
-                    if (y.op == Op.LINEAR_RELU) elementwise(y, true);
-                    if (y.op != Op.LINEAR_RELU || !liveProducts.accumulate(y)) matmulBackward(y);
+                case LINEAR -> {
+                    matmulBackward(y);
                     if (y.c.requiresGrad) sumRowsInto(y.grad, y.rows, y.cols, y.c.grad);
+                }
+                case LINEAR_RELU -> {
+                    // on one thread the mask and the bias sum ride along the live products' scan of the gradient
+                    boolean maskInScan = !splitsElementwise(y.op, y.size());
+                    if (!maskInScan) elementwise(y, true);
+                    liveProducts.backward(y, maskInScan);
                 }
                 case ADD, SUB, MUL, DIV, MIN -> binaryBackward(y);
                 case ADD_SCALAR -> { if (ga) addInto(a.grad, y.grad, y.size(), 1f); }
@@ -820,7 +825,7 @@ public final class Graph {
         }
     }
 
-    private static void matmulBackward(Tensor y) {
+    static void matmulBackward(Tensor y) {
         Tensor x = y.a, w = y.b;
         int batch = x.rows, in = x.cols, out = w.cols;
         if (x.requiresGrad) {

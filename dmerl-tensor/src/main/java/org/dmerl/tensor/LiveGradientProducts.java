@@ -35,15 +35,22 @@ final class LiveGradientProducts {
     private float[] dz = new float[0], wt = new float[0], xs = new float[0], sums = new float[0];
 
     /**
-     * Adds the products of a LINEAR_RELU node's backward pass into x.grad and w.grad (those that require it), y.grad
-     * already masked. Returns false, having done nothing, when too much of dZ is live for the gathering to pay.
+     * A LINEAR_RELU node's backward pass: with {@code mask}, first ReLU's mask on y.grad (else it is already masked);
+     * the bias gradient; and the products into x.grad and w.grad (those that require it), over the live part of dZ or,
+     * when too much of it is live for the gathering to pay, dense. The mask, the bias sum and the search for live rows
+     * and columns are one pass over the gradient, with the bits of separate passes: each element is masked the same
+     * way and the bias sums add the rows in the same order.
      */
-    boolean accumulate(Tensor y) {
+    void backward(Tensor y, boolean mask) {
+        if (!compacted(y, mask)) Graph.matmulBackward(y);
+    }
+
+    private boolean compacted(Tensor y, boolean mask) {
         Tensor x = y.a, w = y.b;
         int batch = x.rows, in = x.cols, out = w.cols;
+        int liveRows = scan(y.grad, mask ? y.data : null, y.c.requiresGrad ? y.c.grad : null, batch, out);
         // a one-column product goes through Gemm's dot or axpy kernel, whose summation order depends on K
         if (in < 2 || out < 2) return false;
-        int liveRows = scan(y.grad, batch, out);
         int liveCols = liveColumns(out);
         if ((double) liveRows * liveCols > MAX_LIVE_FRACTION * batch * out) return false;
         if (liveRows == 0 || liveCols == 0) {   // dZ is zero: both products add nothing
@@ -61,9 +68,11 @@ final class LiveGradientProducts {
     /**
      * Fills {@link #rows} with the rows of g[batch, out] that hold a nonzero and {@link #columnBits} with the OR of
      * each column's bits; returns the number of live rows. A value is zero when its bits without the sign are; NaN
-     * counts as live.
+     * counts as live. With {@code outputs}, first sets g to 0 wherever the layer's output is not positive (ReLU's
+     * derivative, as {@code Graph.maskByPositiveOutput}); with {@code biasGrad}, adds each row of g to it in row order
+     * (as {@code Graph.sumRowsInto}).
      */
-    private int scan(float[] g, int batch, int out) {
+    private int scan(float[] g, float[] outputs, float[] biasGrad, int batch, int out) {
         if (columnBits.length < out) {
             columnBits = new int[out];
             cols = new int[out];
@@ -77,12 +86,21 @@ final class LiveGradientProducts {
             int base = r * out, c = 0;
             IntVector rowBits = IntVector.zero(I);
             for (; c < upper; c += L) {
-                IntVector v = FloatVector.fromArray(S, g, base + c).reinterpretAsInts();
+                FloatVector gv = FloatVector.fromArray(S, g, base + c);
+                if (outputs != null) {
+                    var notPositive = FloatVector.fromArray(S, outputs, base + c).compare(VectorOperators.GT, 0f).not();
+                    gv = gv.blend(0f, notPositive);
+                    gv.intoArray(g, base + c);
+                }
+                if (biasGrad != null) FloatVector.fromArray(S, biasGrad, c).add(gv).intoArray(biasGrad, c);
+                IntVector v = gv.reinterpretAsInts();
                 rowBits = rowBits.or(v);
                 IntVector.fromArray(I, columnBits, c).or(v).intoArray(columnBits, c);
             }
             int bits = rowBits.reduceLanes(VectorOperators.OR);
             for (; c < out; c++) {
+                if (outputs != null && !(outputs[base + c] > 0f)) g[base + c] = 0f;
+                if (biasGrad != null) biasGrad[c] += g[base + c];
                 int v = Float.floatToRawIntBits(g[base + c]);
                 bits |= v;
                 columnBits[c] |= v;
