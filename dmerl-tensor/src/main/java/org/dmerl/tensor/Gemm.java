@@ -517,6 +517,18 @@ public final class Gemm {
             }
             // The last t < 2L columns: a zero-padded panel through the same kernel into the 6 × 2L block, of which the
             // first t columns are stored. Masked loads per k cost about as much as the full kernel (5% of a SAC update).
+            // At most one vector wide (an output layer's 1, 2 or 4 columns), a one-vector panel and kernel.
+            if (t <= L) {
+                for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
+                    FloatVector.fromArray(S, B, src, TAIL_MASKS[t]).intoArray(panel, LINE_SKEW + L * k);
+                }
+                for (int m = m0; m < m1; m += 6) {
+                    if (m < inPlaceEnd) kernel6x1(K, A, aOff + m * sam, sam, panel, block);
+                    else kernel6x1(K, rows, (m - inPlaceEnd) * K, K, panel, block);
+                    storeBlock(block, m, Math.min(6, m1 - m), n, t);
+                }
+                return;
+            }
             for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
                 FloatVector.fromArray(S, B, src, TAIL_MASKS[Math.min(L, t)]).intoArray(panel, LINE_SKEW + 2 * L * k);
                 FloatVector upper = t > L ? FloatVector.fromArray(S, B, src + L, TAIL_MASKS[t - L]) : FloatVector.zero(S);
@@ -583,6 +595,30 @@ public final class Gemm {
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
         store6x2(C, c, ldc, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    /**
+     * The first vector of each of the 6 × 2L block's rows = A rows a0, a0 + lda, … · panel (K × L, contiguous from
+     * {@link #LINE_SKEW}): {@link #kernel6x2}'s chains for one vector of columns, written over the block.
+     */
+    private static void kernel6x1(int K, float[] A, int a0, int lda, float[] panel, float[] block) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        for (int k = 0; k < K; k++) {
+            FloatVector b = FloatVector.fromArray(S, panel, LINE_SKEW + L * k);
+            c0 = b.fma(FloatVector.broadcast(S, A[a0 + k]), c0);
+            c1 = b.fma(FloatVector.broadcast(S, A[a1 + k]), c1);
+            c2 = b.fma(FloatVector.broadcast(S, A[a2 + k]), c2);
+            c3 = b.fma(FloatVector.broadcast(S, A[a3 + k]), c3);
+            c4 = b.fma(FloatVector.broadcast(S, A[a4 + k]), c4);
+            c5 = b.fma(FloatVector.broadcast(S, A[a5 + k]), c5);
+        }
+        c0.intoArray(block, LINE_SKEW);
+        c1.intoArray(block, LINE_SKEW + 2 * L);
+        c2.intoArray(block, LINE_SKEW + 4 * L);
+        c3.intoArray(block, LINE_SKEW + 6 * L);
+        c4.intoArray(block, LINE_SKEW + 8 * L);
+        c5.intoArray(block, LINE_SKEW + 10 * L);
     }
 
     /** C[6 rows, 2L columns from c] += the twelve accumulators. */
