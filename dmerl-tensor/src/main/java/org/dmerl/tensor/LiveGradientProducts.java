@@ -57,7 +57,7 @@ final class LiveGradientProducts {
             Graph.settlePending(x);
             return true;
         }
-        if (liveCols < 2 && w.requiresGrad) return false;
+        if (liveCols < 2 && w.requiresGrad) return false;   // one live unit: rare, left to the dense products
         compactions++;
         gatherGradient(y.grad, out, liveRows, liveCols);
         if (x.requiresGrad) inputGradient(x, w, liveRows, liveCols);
