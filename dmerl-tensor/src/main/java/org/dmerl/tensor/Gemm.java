@@ -10,10 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-precision matrix products with the Vector API: {@code C[m,n] += Σ_k A[m·sam + k·sak] · B[k·ldb + n]}.
  *
  * <p>The A strides let one call compute both X·W (sam = in, sak = 1) and Xᵀ·dY (sam = 1, sak = in). Products of at
- * least {@link #PANEL_MIN_ROWS} rows run a 6-row × 2-vector block over a contiguous copy of B's column panel
- * ({@link PanelProduct}), on AVX2 and AVX-512 alike: on an AVX-512 core (Intel, 2 MB L2) that took a 256³ product from
- * 94–101 to 130–136 GFLOP/s against a 4-row × 4-vector block streaming B's rows in place, which now serves fewer rows
- * there. Every kernel gives each element the bits of C + one fused multiply-add chain over k from zero, so the choice
+ * least {@link #PANEL_MIN_ROWS} rows run a 6-row block over a contiguous copy of B's column panel ({@link
+ * PanelProduct}): 2 vectors wide on AVX2, 4 on AVX-512 ({@link #VECTORS}). On an AVX-512 core (Intel, 2 MB L2) the
+ * panel path took a 256³ product from 94–101 to 130–136 GFLOP/s against a 4-row × 4-vector block streaming B's rows in
+ * place, which now serves fewer rows there. Every kernel gives each element the bits of C + one fused multiply-add chain over k from zero, so the choice
  * never changes a result. Large products can be split over a second thread ({@link Parallel}).
  */
 public final class Gemm {
@@ -333,8 +333,8 @@ public final class Gemm {
     }
 
     /**
-     * Below this many rows a product keeps reading B in place: copying a panel costs K·2L moves, repaid over the rows'
-     * 6-row slivers.
+     * Below this many rows a product keeps reading B in place: copying a panel costs K·WIDTH moves, repaid over the
+     * rows' 6-row slivers.
      */
     static final int PANEL_MIN_ROWS = 12;
 
@@ -348,10 +348,19 @@ public final class Gemm {
         return rows >= PANEL_MIN_ROWS;
     }
 
-    /** One thread's copy of B's column panel and the 6-row block for partial row groups and columns. */
+    /**
+     * The panel kernel's block: ROWS rows × WIDTH columns (VECTORS vectors). AVX-512's 32 registers hold 6 × 4 (24
+     * accumulators, 4 panel vectors, a broadcast): 6 broadcasts per 24 multiply-adds instead of 6 per 12, and the
+     * broadcasts bounded the 6 × 2 kernel (standalone 158 GFLOP/s, 204 without them). Over aligned panels: `bin/ab-bench`
+     * GEMM 256³ 0.942 and trained Pendulum update 0.948 against 6 × 2 (docs/results.md, "Twelfth session"). AVX2's 16
+     * registers hold 6 × 2.
+     */
+    static final int ROWS = 6, VECTORS = WIDE_REGISTER_FILE ? 4 : 2, WIDTH = VECTORS * L;
+
+    /** One thread's copy of B's column panel and the block for partial row groups and columns. */
     private static final class Scratch {
         float[] panel = new float[0];
-        final float[] block = new float[LINE_SKEW + 6 * 2 * L];
+        final float[] block = new float[LINE_SKEW + ROWS * WIDTH];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -376,14 +385,14 @@ public final class Gemm {
     private static final ThreadLocal<PanelProduct> PANEL_PRODUCT = ThreadLocal.withInitial(PanelProduct::new);
 
     /**
-     * The path for rows [m0, m1) of larger products, as tasks of one 2L-column panel each ({@link #accept}), the last
-     * task taking the remaining t < 2L columns. A task copies its panel of B to a contiguous K×2L block, so that with
-     * every index a constant multiple of k C2 drops the bounds checks from the inner loop and keeps all twelve
+     * The path for rows [m0, m1) of larger products, as tasks of one WIDTH-column panel each ({@link #accept}), the
+     * last task taking the remaining t < WIDTH columns. A task copies its panel of B to a contiguous K×WIDTH block, so
+     * that with every index a constant multiple of k C2 drops the bounds checks from the inner loop and keeps all the
      * accumulators in registers; reading B in place with a variable row stride left a check per load and spilled loop
      * variables (measured 60–66 vs 83–88 GFLOP/s on a 256³ product). Rows of A with unit stride in k are read in place,
      * six at a time. Strided A (Xᵀ·dY) and the last fewer-than-six rows are copied once, in {@link #pack}, to
      * unit-stride rows ({@link #packRows}) that every task reads, the last group zero-padded to six rows with its
-     * product going through the block, so every row and column runs the same 6×2 kernel. (A kernel reading A packed as
+     * product going through the block, so every row and column runs the same kernel. (A kernel reading A packed as
      * [k][6] slivers was 1.7× slower: C2 hoisted four broadcasts ahead of the B loads and spilled two accumulators.)
      * Every element is the same fused multiply-add chain whichever task or thread computes it.
      */
@@ -406,7 +415,7 @@ public final class Gemm {
             inPlaceEnd = sak == 1 ? mFull : m0;   // rows [m0, inPlaceEnd) are read in place, the rest from copies
             copied = (m1 - inPlaceEnd + 5) / 6 * 6;
             if (rows.length < copied * K) rows = new float[copied * K];
-            tasks = (N + 2 * L - 1) / (2 * L);
+            tasks = (N + WIDTH - 1) / WIDTH;
             overwrite = relu = false;
             return this;
         }
@@ -432,46 +441,36 @@ public final class Gemm {
             A = B = C = bias = null;
         }
 
-        /** Zeroes the 6 × 2L block with vector stores, which the kernel's vector loads of it are forwarded from. */
+        /** Zeroes the block with vector stores, which the kernel's vector loads of it are forwarded from. */
         private static void zero(float[] block) {
-            for (int i = 0; i < 12; i++) FloatVector.zero(S).intoArray(block, LINE_SKEW + i * L);
+            for (int i = 0; i < ROWS * VECTORS; i++) FloatVector.zero(S).intoArray(block, LINE_SKEW + i * L);
         }
 
         /**
-         * Rows [m, m + count) of C's columns [n, n + t) from the 6 × 2L block (the bare sums): added to C, or written
-         * over it as bias + sum, through the ReLU if asked.
+         * Rows [m, m + count) of C's columns [n, n + t) from the block (the bare sums): added to C, or written over it as
+         * bias + sum, through the ReLU if asked.
          */
         private void storeBlock(float[] block, int m, int count, int n, int t) {
-            if (t == 2 * L) {
-                FloatVector lo = FloatVector.zero(S), hi = lo;
-                if (overwrite && bias != null) {
-                    lo = FloatVector.fromArray(S, bias, biasOff + n);
-                    hi = FloatVector.fromArray(S, bias, biasOff + n + L);
-                }
+            if (t == WIDTH) {
                 for (int r = 0; r < count; r++) {
                     int c = cOff + (m + r) * ldc + n;
-                    FloatVector v0 = FloatVector.fromArray(S, block, LINE_SKEW + 2 * L * r);
-                    FloatVector v1 = FloatVector.fromArray(S, block, LINE_SKEW + 2 * L * r + L);
-                    if (overwrite) {
-                        v0 = lo.add(v0);
-                        v1 = hi.add(v1);
-                        if (relu) {
-                            v0 = v0.max(0f);
-                            v1 = v1.max(0f);
+                    for (int j = 0; j < VECTORS; j++) {
+                        FloatVector v = FloatVector.fromArray(S, block, LINE_SKEW + WIDTH * r + j * L);
+                        if (overwrite) {
+                            v = (bias != null ? FloatVector.fromArray(S, bias, biasOff + n + j * L) : FloatVector.zero(S)).add(v);
+                            if (relu) v = v.max(0f);
+                        } else {
+                            v = FloatVector.fromArray(S, C, c + j * L).add(v);
                         }
-                    } else {
-                        v0 = FloatVector.fromArray(S, C, c).add(v0);
-                        v1 = FloatVector.fromArray(S, C, c + L).add(v1);
+                        v.intoArray(C, c + j * L);
                     }
-                    v0.intoArray(C, c);
-                    v1.intoArray(C, c + L);
                 }
                 return;
             }
             for (int r = 0; r < count; r++) {
                 int c = cOff + (m + r) * ldc + n;
                 for (int col = 0; col < t; col++) {
-                    float sum = block[LINE_SKEW + r * 2 * L + col];
+                    float sum = block[LINE_SKEW + r * WIDTH + col];
                     if (!overwrite) {
                         C[c + col] += sum;
                         continue;
@@ -482,65 +481,78 @@ public final class Gemm {
             }
         }
 
-        /** Columns [2L·task, 2L·task + 2L) of every row, or for the last task the columns left over. */
+        /** Columns [WIDTH·task, WIDTH·task + WIDTH) of every row, or for the last task the columns left over. */
         void accept(int task) {
             Scratch scratch = SCRATCH.get();
-            if (scratch.panel.length < LINE_SKEW + 2 * L * K) scratch.panel = new float[LINE_SKEW + 2 * L * K];
+            if (scratch.panel.length < LINE_SKEW + WIDTH * K) scratch.panel = new float[LINE_SKEW + WIDTH * K];
             float[] panel = scratch.panel, block = scratch.block;
-            int n = 2 * L * task, t = Math.min(2 * L, N - n);
-            if (t == 2 * L) {
-                // two vector moves per row: System.arraycopy's stub call cost more than the copy (7% of a SAC update)
+            int n = WIDTH * task, t = Math.min(WIDTH, N - n);
+            if (t == WIDTH) {
+                // vector moves per row: System.arraycopy's stub call cost more than the copy (7% of a SAC update)
                 for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
-                    FloatVector.fromArray(S, B, src).intoArray(panel, LINE_SKEW + 2 * L * k);
-                    FloatVector.fromArray(S, B, src + L).intoArray(panel, LINE_SKEW + 2 * L * k + L);
+                    for (int j = 0; j < VECTORS; j++) {
+                        FloatVector.fromArray(S, B, src + j * L).intoArray(panel, LINE_SKEW + WIDTH * k + j * L);
+                    }
                 }
-                for (int m = m0; m < inPlaceEnd; m += 6) {
+                for (int m = m0; m < inPlaceEnd; m += ROWS) {
                     if (!overwrite) {
-                        kernel6x2(K, A, aOff + m * sam, sam, panel, C, cOff + m * ldc + n, ldc);
+                        kernel(K, A, aOff + m * sam, sam, panel, C, cOff + m * ldc + n, ldc);
                         continue;
                     }
                     zero(block);
-                    kernel6x2(K, A, aOff + m * sam, sam, panel, block, LINE_SKEW, 2 * L);
-                    storeBlock(block, m, 6, n, t);
+                    kernel(K, A, aOff + m * sam, sam, panel, block, LINE_SKEW, WIDTH);
+                    storeBlock(block, m, ROWS, n, t);
                 }
-                for (int m = inPlaceEnd; m < m1; m += 6) {
-                    int count = Math.min(6, m1 - m);
-                    if (count == 6 && !overwrite) {
-                        kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, C, cOff + m * ldc + n, ldc);
+                for (int m = inPlaceEnd; m < m1; m += ROWS) {
+                    int count = Math.min(ROWS, m1 - m);
+                    if (count == ROWS && !overwrite) {
+                        kernel(K, rows, (m - inPlaceEnd) * K, K, panel, C, cOff + m * ldc + n, ldc);
                         continue;
                     }
                     zero(block);
-                    kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, LINE_SKEW, 2 * L);
+                    kernel(K, rows, (m - inPlaceEnd) * K, K, panel, block, LINE_SKEW, WIDTH);
                     storeBlock(block, m, count, n, t);
                 }
                 return;
             }
-            // The last t < 2L columns: a zero-padded panel through the same kernel into the 6 × 2L block, of which the
-            // first t columns are stored. Masked loads per k cost about as much as the full kernel (5% of a SAC update).
-            // At most one vector wide (an output layer's 1, 2 or 4 columns), a one-vector panel and kernel.
+            // The last t < WIDTH columns: at most one vector wide (an output layer's 1, 2 or 4 columns), a one-vector
+            // panel and kernel; at most two vectors, the 6×2 kernel; wider, a zero-padded panel through the full kernel.
+            // The block takes the sums, of which the first t columns are stored.
             if (t <= L) {
                 for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
                     FloatVector.fromArray(S, B, src, TAIL_MASKS[t]).intoArray(panel, LINE_SKEW + L * k);
                 }
-                for (int m = m0; m < m1; m += 6) {
+                for (int m = m0; m < m1; m += ROWS) {
                     if (m < inPlaceEnd) kernel6x1(K, A, aOff + m * sam, sam, panel, block);
                     else kernel6x1(K, rows, (m - inPlaceEnd) * K, K, panel, block);
-                    storeBlock(block, m, Math.min(6, m1 - m), n, t);
+                    storeBlock(block, m, Math.min(ROWS, m1 - m), n, t);
                 }
                 return;
             }
+            int vectors = t <= 2 * L ? 2 : VECTORS, width = vectors * L;
             for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
-                FloatVector.fromArray(S, B, src, TAIL_MASKS[Math.min(L, t)]).intoArray(panel, LINE_SKEW + 2 * L * k);
-                FloatVector upper = t > L ? FloatVector.fromArray(S, B, src + L, TAIL_MASKS[t - L]) : FloatVector.zero(S);
-                upper.intoArray(panel, LINE_SKEW + 2 * L * k + L);
+                for (int j = 0; j < vectors; j++) {
+                    int left = t - j * L;
+                    FloatVector v = left >= L ? FloatVector.fromArray(S, B, src + j * L)
+                            : left > 0 ? FloatVector.fromArray(S, B, src + j * L, TAIL_MASKS[left]) : FloatVector.zero(S);
+                    v.intoArray(panel, LINE_SKEW + width * k + j * L);
+                }
             }
-            for (int m = m0; m < m1; m += 6) {
+            for (int m = m0; m < m1; m += ROWS) {
                 zero(block);
-                if (m < inPlaceEnd) kernel6x2(K, A, aOff + m * sam, sam, panel, block, LINE_SKEW, 2 * L);
-                else kernel6x2(K, rows, (m - inPlaceEnd) * K, K, panel, block, LINE_SKEW, 2 * L);
-                storeBlock(block, m, Math.min(6, m1 - m), n, t);
+                int a0 = m < inPlaceEnd ? aOff + m * sam : (m - inPlaceEnd) * K, lda = m < inPlaceEnd ? sam : K;
+                float[] from = m < inPlaceEnd ? A : rows;
+                if (vectors == 2) kernel6x2(K, from, a0, lda, panel, block, LINE_SKEW, WIDTH);
+                else kernel(K, from, a0, lda, panel, block, LINE_SKEW, WIDTH);
+                storeBlock(block, m, Math.min(ROWS, m1 - m), n, t);
             }
         }
+    }
+
+    /** The panel kernel of this CPU: C[6 rows, WIDTH columns] += A rows · panel. */
+    private static void kernel(int K, float[] A, int a0, int lda, float[] panel, float[] C, int c, int ldc) {
+        if (VECTORS == 4) kernel6x4(K, A, a0, lda, panel, C, c, ldc);
+        else kernel6x2(K, A, a0, lda, panel, C, c, ldc);
     }
 
     /**
@@ -614,11 +626,70 @@ public final class Gemm {
             c5 = b.fma(FloatVector.broadcast(S, A[a5 + k]), c5);
         }
         c0.intoArray(block, LINE_SKEW);
-        c1.intoArray(block, LINE_SKEW + 2 * L);
-        c2.intoArray(block, LINE_SKEW + 4 * L);
-        c3.intoArray(block, LINE_SKEW + 6 * L);
-        c4.intoArray(block, LINE_SKEW + 8 * L);
-        c5.intoArray(block, LINE_SKEW + 10 * L);
+        c1.intoArray(block, LINE_SKEW + WIDTH);
+        c2.intoArray(block, LINE_SKEW + 2 * WIDTH);
+        c3.intoArray(block, LINE_SKEW + 3 * WIDTH);
+        c4.intoArray(block, LINE_SKEW + 4 * WIDTH);
+        c5.intoArray(block, LINE_SKEW + 5 * WIDTH);
+    }
+
+    /** C[6 rows, 4L columns] += A rows a0, a0 + lda, … (unit stride in k) · panel (K × 4L from {@link #LINE_SKEW}). */
+    private static void kernel6x4(int K, float[] A, int a0, int lda, float[] panel, float[] C, int c, int ldc) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
+        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
+        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
+        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        for (int k = 0; k < K; k++) {
+            FloatVector b0 = FloatVector.fromArray(S, panel, LINE_SKEW + 4 * L * k);
+            FloatVector b1 = FloatVector.fromArray(S, panel, LINE_SKEW + 4 * L * k + 1 * L);
+            FloatVector b2 = FloatVector.fromArray(S, panel, LINE_SKEW + 4 * L * k + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(S, panel, LINE_SKEW + 4 * L * k + 3 * L);
+            FloatVector x0 = FloatVector.broadcast(S, A[a0 + k]);
+            c00 = b0.fma(x0, c00); c01 = b1.fma(x0, c01); c02 = b2.fma(x0, c02); c03 = b3.fma(x0, c03);
+            FloatVector x1 = FloatVector.broadcast(S, A[a1 + k]);
+            c10 = b0.fma(x1, c10); c11 = b1.fma(x1, c11); c12 = b2.fma(x1, c12); c13 = b3.fma(x1, c13);
+            FloatVector x2 = FloatVector.broadcast(S, A[a2 + k]);
+            c20 = b0.fma(x2, c20); c21 = b1.fma(x2, c21); c22 = b2.fma(x2, c22); c23 = b3.fma(x2, c23);
+            FloatVector x3 = FloatVector.broadcast(S, A[a3 + k]);
+            c30 = b0.fma(x3, c30); c31 = b1.fma(x3, c31); c32 = b2.fma(x3, c32); c33 = b3.fma(x3, c33);
+            FloatVector x4 = FloatVector.broadcast(S, A[a4 + k]);
+            c40 = b0.fma(x4, c40); c41 = b1.fma(x4, c41); c42 = b2.fma(x4, c42); c43 = b3.fma(x4, c43);
+            FloatVector x5 = FloatVector.broadcast(S, A[a5 + k]);
+            c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51); c52 = b2.fma(x5, c52); c53 = b3.fma(x5, c53);
+        }
+        FloatVector.fromArray(S, C, c).add(c00).intoArray(C, c);
+        FloatVector.fromArray(S, C, c + 1 * L).add(c01).intoArray(C, c + 1 * L);
+        FloatVector.fromArray(S, C, c + 2 * L).add(c02).intoArray(C, c + 2 * L);
+        FloatVector.fromArray(S, C, c + 3 * L).add(c03).intoArray(C, c + 3 * L);
+        c += ldc;
+        FloatVector.fromArray(S, C, c).add(c10).intoArray(C, c);
+        FloatVector.fromArray(S, C, c + 1 * L).add(c11).intoArray(C, c + 1 * L);
+        FloatVector.fromArray(S, C, c + 2 * L).add(c12).intoArray(C, c + 2 * L);
+        FloatVector.fromArray(S, C, c + 3 * L).add(c13).intoArray(C, c + 3 * L);
+        c += ldc;
+        FloatVector.fromArray(S, C, c).add(c20).intoArray(C, c);
+        FloatVector.fromArray(S, C, c + 1 * L).add(c21).intoArray(C, c + 1 * L);
+        FloatVector.fromArray(S, C, c + 2 * L).add(c22).intoArray(C, c + 2 * L);
+        FloatVector.fromArray(S, C, c + 3 * L).add(c23).intoArray(C, c + 3 * L);
+        c += ldc;
+        FloatVector.fromArray(S, C, c).add(c30).intoArray(C, c);
+        FloatVector.fromArray(S, C, c + 1 * L).add(c31).intoArray(C, c + 1 * L);
+        FloatVector.fromArray(S, C, c + 2 * L).add(c32).intoArray(C, c + 2 * L);
+        FloatVector.fromArray(S, C, c + 3 * L).add(c33).intoArray(C, c + 3 * L);
+        c += ldc;
+        FloatVector.fromArray(S, C, c).add(c40).intoArray(C, c);
+        FloatVector.fromArray(S, C, c + 1 * L).add(c41).intoArray(C, c + 1 * L);
+        FloatVector.fromArray(S, C, c + 2 * L).add(c42).intoArray(C, c + 2 * L);
+        FloatVector.fromArray(S, C, c + 3 * L).add(c43).intoArray(C, c + 3 * L);
+        c += ldc;
+        FloatVector.fromArray(S, C, c).add(c50).intoArray(C, c);
+        FloatVector.fromArray(S, C, c + 1 * L).add(c51).intoArray(C, c + 1 * L);
+        FloatVector.fromArray(S, C, c + 2 * L).add(c52).intoArray(C, c + 2 * L);
+        FloatVector.fromArray(S, C, c + 3 * L).add(c53).intoArray(C, c + 3 * L);
     }
 
     /** C[6 rows, 2L columns from c] += the twelve accumulators. */
