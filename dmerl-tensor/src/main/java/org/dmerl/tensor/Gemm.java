@@ -661,6 +661,8 @@ public final class Gemm {
             FloatVector x5 = FloatVector.broadcast(S, A[a5 + k]);
             c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51); c52 = b2.fma(x5, c52); c53 = b3.fma(x5, c53);
         }
+        // written out row by row: a helper taking a row's four accumulators was not inlined, boxed them and made the
+        // GEMM 26 times slower
         FloatVector.fromArray(S, C, c).add(c00).intoArray(C, c);
         FloatVector.fromArray(S, C, c + 1 * L).add(c01).intoArray(C, c + 1 * L);
         FloatVector.fromArray(S, C, c + 2 * L).add(c02).intoArray(C, c + 2 * L);
