@@ -13,8 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * least {@link #PANEL_MIN_ROWS} rows run a 6-row block over a contiguous copy of B's column panel ({@link
  * PanelProduct}): 2 vectors wide on AVX2, 4 on AVX-512 ({@link #VECTORS}). On an AVX-512 core (Intel, 2 MB L2) the
  * panel path took a 256³ product from 94–101 to 130–136 GFLOP/s against a 4-row × 4-vector block streaming B's rows in
- * place, which now serves fewer rows there. Every kernel gives each element the bits of C + one fused multiply-add chain over k from zero, so the choice
- * never changes a result. Large products can be split over a second thread ({@link Parallel}).
+ * place, which now serves fewer rows there. Every kernel gives each element the bits of C + one fused multiply-add
+ * chain over k from zero, so the choice never changes a result. Large products can be split over a second thread
+ * ({@link Parallel}).
  */
 public final class Gemm {
 
@@ -90,7 +91,7 @@ public final class Gemm {
     public static void gemmInto(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
                                 int ldb, float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
         if (K <= SHALLOW_DEPTH && N >= L) {
-            shallowInto(M, N, K, A, aOff, sam, sak, B, bOff, ldb, bias, biasOff, relu, C, cOff, ldc);
+            shallow(M, N, K, A, aOff, sam, sak, B, bOff, ldb, false, bias, biasOff, relu, C, cOff, ldc);
             return;
         }
         if (usesPanels(M) && !singleColumn(N, sam, sak, ldc)) {
@@ -113,25 +114,18 @@ public final class Gemm {
     }
 
     /**
-     * The deepest product {@link #gemmInto} computes straight from registers ({@link #shallowInto}): a first layer over a
-     * few inputs (Pendulum's 3 or 4). Through the panel path such a product took about 31 µs at 256 × 256 × 4, as long
-     * as one with K = 32, because zeroing and storing each 6-row block cost more than its four multiply-adds.
+     * The deepest product {@link #gemm} and {@link #gemmInto} compute straight from registers ({@link #shallow}): a
+     * first layer over a few inputs (Pendulum's 3 or 4), an output layer's dX. Through the panel path such a product took
+     * about 31 µs at 256 × 256 × 4, as long as one with K = 32, because zeroing and storing each 6-row block cost more
+     * than its four multiply-adds.
      */
     static final int SHALLOW_DEPTH = 8;
 
     /**
-     * {@link #gemmInto} for K ≤ {@link #SHALLOW_DEPTH}: four column vectors of one row at a time, each a fused
-     * multiply-add chain over k from zero, then bias + sum (zero + sum without a bias) and the ReLU, written once.
-     * These are the bits of the fill, {@link #gemm} and ReLU pass that define {@link #gemmInto}.
-     */
-    private static void shallowInto(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
-                                    int ldb, float[] bias, int biasOff, boolean relu, float[] C, int cOff, int ldc) {
-        shallow(M, N, K, A, aOff, sam, sak, B, bOff, ldb, false, bias, biasOff, relu, C, cOff, ldc);
-    }
-
-    /**
-     * {@link #shallowInto}, or with {@code accumulate} C + sum (the bits of {@link #gemm}'s kernels): the sums are
-     * added to C's values where {@link #shallowInto} adds them to the bias.
+     * A product with K ≤ {@link #SHALLOW_DEPTH}: four column vectors of one row at a time, each a fused multiply-add
+     * chain over k from zero, then written once: for {@link #gemmInto} bias + sum (zero + sum without a bias) through
+     * the ReLU, the bits of the fill, {@link #gemm} and ReLU pass that define it; with {@code accumulate}, C + sum, the
+     * bits of {@link #gemm}'s kernels.
      */
     private static void shallow(int M, int N, int K, float[] A, int aOff, int sam, int sak, float[] B, int bOff,
                                 int ldb, boolean accumulate, float[] bias, int biasOff, boolean relu, float[] C,
@@ -411,9 +405,9 @@ public final class Gemm {
             this.A = A; this.aOff = aOff; this.sam = sam; this.sak = sak;
             this.B = B; this.bOff = bOff; this.ldb = ldb;
             this.C = C; this.cOff = cOff; this.ldc = ldc;
-            int mFull = m0 + (m1 - m0) / 6 * 6;
+            int mFull = m0 + (m1 - m0) / ROWS * ROWS;
             inPlaceEnd = sak == 1 ? mFull : m0;   // rows [m0, inPlaceEnd) are read in place, the rest from copies
-            copied = (m1 - inPlaceEnd + 5) / 6 * 6;
+            copied = (m1 - inPlaceEnd + ROWS - 1) / ROWS * ROWS;
             if (rows.length < copied * K) rows = new float[copied * K];
             tasks = (N + WIDTH - 1) / WIDTH;
             overwrite = relu = false;

@@ -787,7 +787,7 @@ public final class Graph {
     }
 
     /** y.grad = 0 wherever y ≤ 0: ReLU's derivative applied in place, as the RELU node's backward pass applies it. */
-    private static void maskByPositiveOutput(Tensor y, int from, int to) {
+    static void maskByPositiveOutput(Tensor y, int from, int to) {
         float[] g = y.grad, out = y.data;
         int i = from, upper = from + S.loopBound(to - from);
         for (; i < upper; i += L) {
@@ -797,15 +797,18 @@ public final class Graph {
         for (; i < to; i++) if (!(out[i] > 0f)) g[i] = 0f;
     }
 
-    private static void sumRowsInto(float[] g, int rows, int cols, float[] out) {
-        int upper = S.loopBound(cols);
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols, c = 0;
-            for (; c < upper; c += L) {
-                FloatVector.fromArray(S, out, c).add(FloatVector.fromArray(S, g, base + c)).intoArray(out, c);
-            }
-            for (; c < cols; c++) out[c] += g[base + c];
+    /** out += each row of g[rows, cols], in row order. */
+    static void sumRowsInto(float[] g, int rows, int cols, float[] out) {
+        for (int r = 0; r < rows; r++) addRow(g, r * cols, out, 0, cols);
+    }
+
+    /** dst[to, to + n) += src[from, from + n). */
+    static void addRow(float[] src, int from, float[] dst, int to, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector.fromArray(S, dst, to + i).add(FloatVector.fromArray(S, src, from + i)).intoArray(dst, to + i);
         }
+        for (; i < n; i++) dst[to + i] += src[from + i];
     }
 
     private static void addInto(float[] dst, float[] src, int n, float scale) {

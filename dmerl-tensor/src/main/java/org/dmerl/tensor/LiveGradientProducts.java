@@ -48,7 +48,7 @@ final class LiveGradientProducts {
     private boolean compacted(Tensor y, boolean mask) {
         Tensor x = y.a, w = y.b;
         int batch = x.rows, in = x.cols, out = w.cols;
-        int liveRows = scan(y.grad, mask ? y.data : null, y.c.requiresGrad ? y.c.grad : null, batch, out);
+        int liveRows = scan(y, mask, y.c.requiresGrad ? y.c.grad : null, batch, out);
         // a one-column product goes through Gemm's dot or axpy kernel, whose summation order depends on K
         if (in < 2 || out < 2) return false;
         int liveCols = liveColumns(out);
@@ -66,13 +66,14 @@ final class LiveGradientProducts {
     }
 
     /**
-     * Fills {@link #rows} with the rows of g[batch, out] that hold a nonzero and {@link #columnBits} with the OR of
-     * each column's bits; returns the number of live rows. A value is zero when its bits without the sign are; NaN
-     * counts as live. With {@code outputs}, first sets g to 0 wherever the layer's output is not positive (ReLU's
-     * derivative, as {@code Graph.maskByPositiveOutput}); with {@code biasGrad}, adds each row of g to it in row order
-     * (as {@code Graph.sumRowsInto}).
+     * Fills {@link #rows} with the rows of g = y.grad [batch, out] that hold a nonzero and {@link #columnBits} with the
+     * OR of each column's bits; returns the number of live rows. A value is zero when its bits without the sign are;
+     * NaN counts as live. Row by row, while the row is in L1: with {@code mask}, first ReLU's mask on it
+     * ({@code Graph.maskByPositiveOutput}); with {@code biasGrad}, the row added to it (in row order, as
+     * {@code Graph.sumRowsInto}).
      */
-    private int scan(float[] g, float[] outputs, float[] biasGrad, int batch, int out) {
+    private int scan(Tensor y, boolean mask, float[] biasGrad, int batch, int out) {
+        float[] g = y.grad;
         if (columnBits.length < out) {
             columnBits = new int[out];
             cols = new int[out];
@@ -84,23 +85,16 @@ final class LiveGradientProducts {
         int upper = S.loopBound(out), live = 0;
         for (int r = 0; r < batch; r++) {
             int base = r * out, c = 0;
+            if (mask) Graph.maskByPositiveOutput(y, base, base + out);
+            if (biasGrad != null) Graph.addRow(g, base, biasGrad, 0, out);
             IntVector rowBits = IntVector.zero(I);
             for (; c < upper; c += L) {
-                FloatVector gv = FloatVector.fromArray(S, g, base + c);
-                if (outputs != null) {
-                    var notPositive = FloatVector.fromArray(S, outputs, base + c).compare(VectorOperators.GT, 0f).not();
-                    gv = gv.blend(0f, notPositive);
-                    gv.intoArray(g, base + c);
-                }
-                if (biasGrad != null) FloatVector.fromArray(S, biasGrad, c).add(gv).intoArray(biasGrad, c);
-                IntVector v = gv.reinterpretAsInts();
+                IntVector v = FloatVector.fromArray(S, g, base + c).reinterpretAsInts();
                 rowBits = rowBits.or(v);
                 IntVector.fromArray(I, columnBits, c).or(v).intoArray(columnBits, c);
             }
             int bits = rowBits.reduceLanes(VectorOperators.OR);
             for (; c < out; c++) {
-                if (outputs != null && !(outputs[base + c] > 0f)) g[base + c] = 0f;
-                if (biasGrad != null) biasGrad[c] += g[base + c];
                 int v = Float.floatToRawIntBits(g[base + c]);
                 bits |= v;
                 columnBits[c] |= v;
@@ -160,7 +154,7 @@ final class LiveGradientProducts {
         sums = Graph.ensure(sums, liveRows * in);
         java.util.Arrays.fill(sums, 0, liveRows * in, 0f);
         Gemm.gemm(liveRows, in, liveCols, dz, 0, liveCols, 1, wt, 0, in, sums, 0, in);
-        for (int r = 0; r < liveRows; r++) addRow(sums, r * in, x.grad, rows[r] * in, in);
+        for (int r = 0; r < liveRows; r++) Graph.addRow(sums, r * in, x.grad, rows[r] * in, in);
     }
 
     /** w.grad[:, live columns] += Xᵀ[:, live rows] · dz. */
@@ -221,13 +215,5 @@ final class LiveGradientProducts {
         for (int i = i0; i < in; i++) {
             for (int j = 0; j < liveCols; j++) wt[j * in + i] = w[i * out + cols[j]];
         }
-    }
-
-    private static void addRow(float[] src, int from, float[] dst, int to, int n) {
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += L) {
-            FloatVector.fromArray(S, dst, to + i).add(FloatVector.fromArray(S, src, from + i)).intoArray(dst, to + i);
-        }
-        for (; i < n; i++) dst[to + i] += src[from + i];
     }
 }
