@@ -25,7 +25,7 @@ final class VecMath {
      * instruction that reads or writes a subnormal lane takes a microcode assist of about a hundred cycles; Java cannot
      * set the flush-to-zero mode, so the few ops that produce such values in training flush them themselves. Values
      * below 2⁻¹²⁶ ≈ 1.2·10⁻³⁸ vanish against anything they are later added to, and an Adam step from them is far below
-     * a weight's float spacing, so results keep their bits (docs/results.md, "Subnormals").
+     * a weight's float spacing, so results keep their bits (docs/results.md, "Speed", "Eleventh session").
      */
     static FloatVector flushSubnormals(FloatVector x) {
         FloatVector magnitude = x.abs();
