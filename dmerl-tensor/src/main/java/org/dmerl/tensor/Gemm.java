@@ -355,7 +355,18 @@ public final class Gemm {
     private static final class Scratch {
         float[] panel = new float[0];
         final float[] block = new float[LINE_SKEW + ROWS * WIDTH];
+        /** Each 6-row block's sums between depth blocks ({@link PanelProduct#acceptInDepthBlocks}). */
+        float[] carried = new float[0];
     }
+
+    /** ROWS × WIDTH zeros from {@link #LINE_SKEW}: where the kernels' chains start when they start from zero. */
+    private static final float[] ZEROS = new float[LINE_SKEW + ROWS * WIDTH];
+
+    /**
+     * The deepest panel a full-width task copies at once: 32 KB, which leaves room in a 48 KB L1 for the rows of A. A
+     * 256-deep AVX-512 panel (64 KB) was read from L2 by every 6-row block.
+     */
+    static final int PANEL_DEPTH = 32 * 1024 / (WIDTH * Float.BYTES);
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -475,6 +486,45 @@ public final class Gemm {
             }
         }
 
+        /**
+         * Columns [n, n + WIDTH) of every row, the depth in {@code blocks} nearly equal parts, each copied to the panel
+         * in turn and run over every 6-row block. Between parts the blocks' sums wait in {@code carried}, and the next
+         * part's chains start from them, so each element is still one chain over k from zero.
+         */
+        private void acceptInDepthBlocks(Scratch scratch, int n, int blocks) {
+            int depth = (K + blocks - 1) / blocks, padded = (m1 - m0 + ROWS - 1) / ROWS * ROWS;
+            if (blocks > 1 && scratch.carried.length < LINE_SKEW + padded * WIDTH) {
+                scratch.carried = new float[LINE_SKEW + padded * WIDTH];
+            }
+            float[] panel = scratch.panel, block = scratch.block, carried = scratch.carried;
+            for (int k0 = 0; k0 < K; k0 += depth) {
+                int kc = Math.min(depth, K - k0);
+                boolean last = k0 + kc == K;
+                float[] start = k0 == 0 ? ZEROS : carried;
+                // vector moves per row: System.arraycopy's stub call cost more than the copy (7% of a SAC update)
+                for (int k = 0, src = bOff + k0 * ldb + n; k < kc; k++, src += ldb) {
+                    for (int j = 0; j < VECTORS; j++) {
+                        FloatVector.fromArray(S, B, src + j * L).intoArray(panel, LINE_SKEW + WIDTH * k + j * L);
+                    }
+                }
+                for (int m = m0; m < m1; m += ROWS) {
+                    boolean inPlace = m < inPlaceEnd;
+                    float[] from = inPlace ? A : rows;
+                    int a = (inPlace ? aOff + m * sam : (m - inPlaceEnd) * K) + k0, lda = inPlace ? sam : K;
+                    int s = start == ZEROS ? LINE_SKEW : LINE_SKEW + (m - m0) * WIDTH, count = Math.min(ROWS, m1 - m);
+                    if (!last) {
+                        kernel(kc, from, a, lda, panel, start, s, carried, LINE_SKEW + (m - m0) * WIDTH, WIDTH, false);
+                    } else if (count == ROWS && !overwrite) {
+                        kernel(kc, from, a, lda, panel, start, s, C, cOff + m * ldc + n, ldc, true);
+                    } else {
+                        zero(block);
+                        kernel(kc, from, a, lda, panel, start, s, block, LINE_SKEW, WIDTH, true);
+                        storeBlock(block, m, count, n, WIDTH);
+                    }
+                }
+            }
+        }
+
         /** Columns [WIDTH·task, WIDTH·task + WIDTH) of every row, or for the last task the columns left over. */
         void accept(int task) {
             Scratch scratch = SCRATCH.get();
@@ -482,31 +532,7 @@ public final class Gemm {
             float[] panel = scratch.panel, block = scratch.block;
             int n = WIDTH * task, t = Math.min(WIDTH, N - n);
             if (t == WIDTH) {
-                // vector moves per row: System.arraycopy's stub call cost more than the copy (7% of a SAC update)
-                for (int k = 0, src = bOff + n; k < K; k++, src += ldb) {
-                    for (int j = 0; j < VECTORS; j++) {
-                        FloatVector.fromArray(S, B, src + j * L).intoArray(panel, LINE_SKEW + WIDTH * k + j * L);
-                    }
-                }
-                for (int m = m0; m < inPlaceEnd; m += ROWS) {
-                    if (!overwrite) {
-                        kernel(K, A, aOff + m * sam, sam, panel, C, cOff + m * ldc + n, ldc);
-                        continue;
-                    }
-                    zero(block);
-                    kernel(K, A, aOff + m * sam, sam, panel, block, LINE_SKEW, WIDTH);
-                    storeBlock(block, m, ROWS, n, t);
-                }
-                for (int m = inPlaceEnd; m < m1; m += ROWS) {
-                    int count = Math.min(ROWS, m1 - m);
-                    if (count == ROWS && !overwrite) {
-                        kernel(K, rows, (m - inPlaceEnd) * K, K, panel, C, cOff + m * ldc + n, ldc);
-                        continue;
-                    }
-                    zero(block);
-                    kernel(K, rows, (m - inPlaceEnd) * K, K, panel, block, LINE_SKEW, WIDTH);
-                    storeBlock(block, m, count, n, t);
-                }
+                acceptInDepthBlocks(scratch, n, (K + PANEL_DEPTH - 1) / PANEL_DEPTH);
                 return;
             }
             // The last t < WIDTH columns: at most one vector wide (an output layer's 1, 2 or 4 columns), a one-vector
@@ -536,17 +562,22 @@ public final class Gemm {
                 zero(block);
                 int a0 = m < inPlaceEnd ? aOff + m * sam : (m - inPlaceEnd) * K, lda = m < inPlaceEnd ? sam : K;
                 float[] from = m < inPlaceEnd ? A : rows;
-                if (vectors == 2) kernel6x2(K, from, a0, lda, panel, block, LINE_SKEW, WIDTH);
-                else kernel(K, from, a0, lda, panel, block, LINE_SKEW, WIDTH);
+                if (vectors == 2) kernel6x2(K, from, a0, lda, panel, ZEROS, LINE_SKEW, block, LINE_SKEW, WIDTH, true);
+                else kernel(K, from, a0, lda, panel, ZEROS, LINE_SKEW, block, LINE_SKEW, WIDTH, true);
                 storeBlock(block, m, Math.min(ROWS, m1 - m), n, t);
             }
         }
     }
 
-    /** The panel kernel of this CPU: C[6 rows, WIDTH columns] += A rows · panel. */
-    private static void kernel(int K, float[] A, int a0, int lda, float[] panel, float[] C, int c, int ldc) {
-        if (VECTORS == 4) kernel6x4(K, A, a0, lda, panel, C, c, ldc);
-        else kernel6x2(K, A, a0, lda, panel, C, c, ldc);
+    /**
+     * The panel kernel of this CPU over C's 6 rows × WIDTH columns from c: each chain starts from the sum in {@code
+     * start} (rows WIDTH apart from s; {@link #ZEROS} for a chain's first part), runs over A rows a0, a0 + lda, …
+     * (unit stride in k) · panel (K × WIDTH from {@link #LINE_SKEW}), and is added to C ({@code add}) or written over it.
+     */
+    private static void kernel(int K, float[] A, int a0, int lda, float[] panel, float[] start, int s, float[] C, int c,
+                               int ldc, boolean add) {
+        if (VECTORS == 4) kernel6x4(K, A, a0, lda, panel, start, s, C, c, ldc, add);
+        else kernel6x2(K, A, a0, lda, panel, start, s, C, c, ldc, add);
     }
 
     /**
@@ -576,13 +607,19 @@ public final class Gemm {
         }
     }
 
-    /**
-     * C[6 rows, 2L columns] += A rows a0, a0 + lda, … (unit stride in k) · panel (K × 2L, contiguous from
-     * {@link #LINE_SKEW}).
-     */
-    private static void kernel6x2(int K, float[] A, int a0, int lda, float[] panel, float[] C, int c, int ldc) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    /** {@link #kernel} for 2L columns: the panel is K × 2L from {@link #LINE_SKEW}. */
+    private static void kernel6x2(int K, float[] A, int a0, int lda, float[] panel, float[] start, int s, float[] C,
+                                  int c, int ldc, boolean add) {
+        FloatVector c00 = FloatVector.fromArray(S, start, s), c01 = FloatVector.fromArray(S, start, s + L);
+        FloatVector c10 = FloatVector.fromArray(S, start, s + WIDTH), c11 = FloatVector.fromArray(S, start, s + WIDTH + L);
+        FloatVector c20 = FloatVector.fromArray(S, start, s + 2 * WIDTH);
+        FloatVector c21 = FloatVector.fromArray(S, start, s + 2 * WIDTH + L);
+        FloatVector c30 = FloatVector.fromArray(S, start, s + 3 * WIDTH);
+        FloatVector c31 = FloatVector.fromArray(S, start, s + 3 * WIDTH + L);
+        FloatVector c40 = FloatVector.fromArray(S, start, s + 4 * WIDTH);
+        FloatVector c41 = FloatVector.fromArray(S, start, s + 4 * WIDTH + L);
+        FloatVector c50 = FloatVector.fromArray(S, start, s + 5 * WIDTH);
+        FloatVector c51 = FloatVector.fromArray(S, start, s + 5 * WIDTH + L);
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < K; k++) {
             FloatVector b0 = FloatVector.fromArray(S, panel, LINE_SKEW + 2 * L * k);
@@ -600,7 +637,7 @@ public final class Gemm {
             x = FloatVector.broadcast(S, A[a5 + k]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
-        store6x2(C, c, ldc, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        store6x2(C, c, ldc, add, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 
     /**
@@ -627,15 +664,26 @@ public final class Gemm {
         c5.intoArray(block, LINE_SKEW + 5 * WIDTH);
     }
 
-    /** C[6 rows, 4L columns] += A rows a0, a0 + lda, … (unit stride in k) · panel (K × 4L from {@link #LINE_SKEW}). */
-    private static void kernel6x4(int K, float[] A, int a0, int lda, float[] panel, float[] C, int c, int ldc) {
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
-        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
-        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
-        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
-        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
-        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
+    /** {@link #kernel} for 4L columns. */
+    private static void kernel6x4(int K, float[] A, int a0, int lda, float[] panel, float[] start, int s, float[] C,
+                                  int c, int ldc, boolean add) {
+        FloatVector c00 = FloatVector.fromArray(S, start, s), c01 = FloatVector.fromArray(S, start, s + L);
+        FloatVector c02 = FloatVector.fromArray(S, start, s + 2 * L), c03 = FloatVector.fromArray(S, start, s + 3 * L);
+        s += WIDTH;
+        FloatVector c10 = FloatVector.fromArray(S, start, s), c11 = FloatVector.fromArray(S, start, s + L);
+        FloatVector c12 = FloatVector.fromArray(S, start, s + 2 * L), c13 = FloatVector.fromArray(S, start, s + 3 * L);
+        s += WIDTH;
+        FloatVector c20 = FloatVector.fromArray(S, start, s), c21 = FloatVector.fromArray(S, start, s + L);
+        FloatVector c22 = FloatVector.fromArray(S, start, s + 2 * L), c23 = FloatVector.fromArray(S, start, s + 3 * L);
+        s += WIDTH;
+        FloatVector c30 = FloatVector.fromArray(S, start, s), c31 = FloatVector.fromArray(S, start, s + L);
+        FloatVector c32 = FloatVector.fromArray(S, start, s + 2 * L), c33 = FloatVector.fromArray(S, start, s + 3 * L);
+        s += WIDTH;
+        FloatVector c40 = FloatVector.fromArray(S, start, s), c41 = FloatVector.fromArray(S, start, s + L);
+        FloatVector c42 = FloatVector.fromArray(S, start, s + 2 * L), c43 = FloatVector.fromArray(S, start, s + 3 * L);
+        s += WIDTH;
+        FloatVector c50 = FloatVector.fromArray(S, start, s), c51 = FloatVector.fromArray(S, start, s + L);
+        FloatVector c52 = FloatVector.fromArray(S, start, s + 2 * L), c53 = FloatVector.fromArray(S, start, s + 3 * L);
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < K; k++) {
             FloatVector b0 = FloatVector.fromArray(S, panel, LINE_SKEW + 4 * L * k);
@@ -657,58 +705,58 @@ public final class Gemm {
         }
         // written out row by row: a helper taking a row's four accumulators was not inlined, boxed them and made the
         // GEMM 26 times slower
-        FloatVector.fromArray(S, C, c).add(c00).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + 1 * L).add(c01).intoArray(C, c + 1 * L);
-        FloatVector.fromArray(S, C, c + 2 * L).add(c02).intoArray(C, c + 2 * L);
-        FloatVector.fromArray(S, C, c + 3 * L).add(c03).intoArray(C, c + 3 * L);
+        (add ? FloatVector.fromArray(S, C, c).add(c00) : c00).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + 1 * L).add(c01) : c01).intoArray(C, c + 1 * L);
+        (add ? FloatVector.fromArray(S, C, c + 2 * L).add(c02) : c02).intoArray(C, c + 2 * L);
+        (add ? FloatVector.fromArray(S, C, c + 3 * L).add(c03) : c03).intoArray(C, c + 3 * L);
         c += ldc;
-        FloatVector.fromArray(S, C, c).add(c10).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + 1 * L).add(c11).intoArray(C, c + 1 * L);
-        FloatVector.fromArray(S, C, c + 2 * L).add(c12).intoArray(C, c + 2 * L);
-        FloatVector.fromArray(S, C, c + 3 * L).add(c13).intoArray(C, c + 3 * L);
+        (add ? FloatVector.fromArray(S, C, c).add(c10) : c10).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + 1 * L).add(c11) : c11).intoArray(C, c + 1 * L);
+        (add ? FloatVector.fromArray(S, C, c + 2 * L).add(c12) : c12).intoArray(C, c + 2 * L);
+        (add ? FloatVector.fromArray(S, C, c + 3 * L).add(c13) : c13).intoArray(C, c + 3 * L);
         c += ldc;
-        FloatVector.fromArray(S, C, c).add(c20).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + 1 * L).add(c21).intoArray(C, c + 1 * L);
-        FloatVector.fromArray(S, C, c + 2 * L).add(c22).intoArray(C, c + 2 * L);
-        FloatVector.fromArray(S, C, c + 3 * L).add(c23).intoArray(C, c + 3 * L);
+        (add ? FloatVector.fromArray(S, C, c).add(c20) : c20).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + 1 * L).add(c21) : c21).intoArray(C, c + 1 * L);
+        (add ? FloatVector.fromArray(S, C, c + 2 * L).add(c22) : c22).intoArray(C, c + 2 * L);
+        (add ? FloatVector.fromArray(S, C, c + 3 * L).add(c23) : c23).intoArray(C, c + 3 * L);
         c += ldc;
-        FloatVector.fromArray(S, C, c).add(c30).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + 1 * L).add(c31).intoArray(C, c + 1 * L);
-        FloatVector.fromArray(S, C, c + 2 * L).add(c32).intoArray(C, c + 2 * L);
-        FloatVector.fromArray(S, C, c + 3 * L).add(c33).intoArray(C, c + 3 * L);
+        (add ? FloatVector.fromArray(S, C, c).add(c30) : c30).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + 1 * L).add(c31) : c31).intoArray(C, c + 1 * L);
+        (add ? FloatVector.fromArray(S, C, c + 2 * L).add(c32) : c32).intoArray(C, c + 2 * L);
+        (add ? FloatVector.fromArray(S, C, c + 3 * L).add(c33) : c33).intoArray(C, c + 3 * L);
         c += ldc;
-        FloatVector.fromArray(S, C, c).add(c40).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + 1 * L).add(c41).intoArray(C, c + 1 * L);
-        FloatVector.fromArray(S, C, c + 2 * L).add(c42).intoArray(C, c + 2 * L);
-        FloatVector.fromArray(S, C, c + 3 * L).add(c43).intoArray(C, c + 3 * L);
+        (add ? FloatVector.fromArray(S, C, c).add(c40) : c40).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + 1 * L).add(c41) : c41).intoArray(C, c + 1 * L);
+        (add ? FloatVector.fromArray(S, C, c + 2 * L).add(c42) : c42).intoArray(C, c + 2 * L);
+        (add ? FloatVector.fromArray(S, C, c + 3 * L).add(c43) : c43).intoArray(C, c + 3 * L);
         c += ldc;
-        FloatVector.fromArray(S, C, c).add(c50).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + 1 * L).add(c51).intoArray(C, c + 1 * L);
-        FloatVector.fromArray(S, C, c + 2 * L).add(c52).intoArray(C, c + 2 * L);
-        FloatVector.fromArray(S, C, c + 3 * L).add(c53).intoArray(C, c + 3 * L);
+        (add ? FloatVector.fromArray(S, C, c).add(c50) : c50).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + 1 * L).add(c51) : c51).intoArray(C, c + 1 * L);
+        (add ? FloatVector.fromArray(S, C, c + 2 * L).add(c52) : c52).intoArray(C, c + 2 * L);
+        (add ? FloatVector.fromArray(S, C, c + 3 * L).add(c53) : c53).intoArray(C, c + 3 * L);
     }
 
-    /** C[6 rows, 2L columns from c] += the twelve accumulators. */
-    private static void store6x2(float[] C, int c, int ldc, FloatVector c00, FloatVector c01, FloatVector c10,
-                                 FloatVector c11, FloatVector c20, FloatVector c21, FloatVector c30, FloatVector c31,
-                                 FloatVector c40, FloatVector c41, FloatVector c50, FloatVector c51) {
-        FloatVector.fromArray(S, C, c).add(c00).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + L).add(c01).intoArray(C, c + L);
+    /** C[6 rows, 2L columns from c] = the twelve accumulators, added to C if {@code add}. */
+    private static void store6x2(float[] C, int c, int ldc, boolean add, FloatVector c00, FloatVector c01,
+                                 FloatVector c10, FloatVector c11, FloatVector c20, FloatVector c21, FloatVector c30,
+                                 FloatVector c31, FloatVector c40, FloatVector c41, FloatVector c50, FloatVector c51) {
+        (add ? FloatVector.fromArray(S, C, c).add(c00) : c00).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c01) : c01).intoArray(C, c + L);
         c += ldc;
-        FloatVector.fromArray(S, C, c).add(c10).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + L).add(c11).intoArray(C, c + L);
+        (add ? FloatVector.fromArray(S, C, c).add(c10) : c10).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c11) : c11).intoArray(C, c + L);
         c += ldc;
-        FloatVector.fromArray(S, C, c).add(c20).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + L).add(c21).intoArray(C, c + L);
+        (add ? FloatVector.fromArray(S, C, c).add(c20) : c20).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c21) : c21).intoArray(C, c + L);
         c += ldc;
-        FloatVector.fromArray(S, C, c).add(c30).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + L).add(c31).intoArray(C, c + L);
+        (add ? FloatVector.fromArray(S, C, c).add(c30) : c30).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c31) : c31).intoArray(C, c + L);
         c += ldc;
-        FloatVector.fromArray(S, C, c).add(c40).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + L).add(c41).intoArray(C, c + L);
+        (add ? FloatVector.fromArray(S, C, c).add(c40) : c40).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c41) : c41).intoArray(C, c + L);
         c += ldc;
-        FloatVector.fromArray(S, C, c).add(c50).intoArray(C, c);
-        FloatVector.fromArray(S, C, c + L).add(c51).intoArray(C, c + L);
+        (add ? FloatVector.fromArray(S, C, c).add(c50) : c50).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c51) : c51).intoArray(C, c + L);
     }
 
     private static void kernel3x2(int m, int n, int K, float[] A, int aOff, int sam, int sak,

@@ -124,15 +124,16 @@ class GemmTest {
 
     /**
      * Every kernel, panel or in place, one thread or two, gives each element the bits of C + (one fused multiply-add
-     * chain over k from zero), so that choosing a kernel for a shape or a CPU never changes a result: the panels, the
-     * in-place blocks, the shallow (K ≤ 8) and the narrow (N ≤ 4, contiguous columns of A) forms. One-column products
+     * chain over k from zero), so that choosing a kernel for a shape or a CPU never changes a result: the panels (whole
+     * or in depth blocks), the in-place blocks, the shallow (K ≤ 8) and the narrow (N ≤ 4, contiguous columns of A) forms. One-column products
      * (dot and axpy forms) have their own order and are left out.
      */
     @Test
     void everyKernelIsOneFusedChainFromZeroAddedToC() {
         Rng rng = new Rng(5);
         int[] rows = {1, 2, 3, 5, 6, 11, 12, 13, 37, 100, 256};
-        int[] cols = {2, 3, 4, 7, 16, 17, 31, 32, 33, 64, 65, 100, 256}, depths = {1, 4, 8, 9, 64, 256};
+        // PANEL_DEPTH + 1: a panel copied in two depth blocks of unequal depth, the sums carried between them
+        int[] cols = {2, 3, 4, 7, 16, 17, 31, 32, 33, 64, 65, 100, 256}, depths = {1, 4, 8, 9, 64, 256, Gemm.PANEL_DEPTH + 1};
         int cases = 0;
         try {
             for (int threads : new int[] {1, 2}) {
@@ -376,7 +377,8 @@ class GemmTest {
     @Test
     void gemmIntoIsFillThenProductThenReluBitForBit() {
         Rng rng = new Rng(21);
-        int[] rows = {1, 5, 11, 12, 13, 37, 256}, cols = {1, 6, 16, 23, 40, 256}, depths = {1, 4, 8, 9, 17, 256};
+        int[] rows = {1, 5, 11, 12, 13, 37, 256}, cols = {1, 6, 16, 23, 40, 256};
+        int[] depths = {1, 4, 8, 9, 17, 256, Gemm.PANEL_DEPTH + 1};
         int cases = 0;
         for (int threads : new int[] {1, 2}) {
             Parallel.setThreads(threads);
@@ -409,7 +411,7 @@ class GemmTest {
                 }
             }
         }
-        assertEquals(2 * 7 * 6 * 6 * 4, cases);
+        assertEquals(2 * rows.length * cols.length * depths.length * 4, cases);
     }
 
     private static void fill(float[] a, Rng rng) {
