@@ -580,32 +580,43 @@ public final class Gemm {
         else kernel6x2(K, A, a0, lda, panel, start, s, C, c, ldc, add);
     }
 
-    /**
-     * rows[dst0 + (m − m0)·K + k] = A[aOff + m·sam + k·sak] for rows [m0, m1). Xᵀ (sam = 1) is copied in 8-k tiles with
-     * constant offsets: a loop over k with a variable stride ran at about half the speed.
-     */
+    /** rows[dst0 + (m − m0)·K + k] = A[aOff + m·sam + k·sak] for rows [m0, m1): a row copy, or {@link #gatherRuns}. */
     private static void packRows(int m0, int m1, int K, float[] A, int aOff, int sam, int sak, float[] rows, int dst0) {
         if (sak == 1) {
             for (int m = m0; m < m1; m++) System.arraycopy(A, aOff + m * sam, rows, dst0 + (m - m0) * K, K);
         } else {
-            int k0 = 0;
-            if (sam == 1) {
-                for (; k0 + 8 <= K; k0 += 8) {
-                    for (int m = m0; m < m1; m++) {
-                        int src = aOff + m + k0 * sak, dst = dst0 + (m - m0) * K + k0;
-                        float v0 = A[src], v1 = A[src + sak], v2 = A[src + 2 * sak], v3 = A[src + 3 * sak];
-                        float v4 = A[src + 4 * sak], v5 = A[src + 5 * sak], v6 = A[src + 6 * sak], v7 = A[src + 7 * sak];
-                        rows[dst] = v0; rows[dst + 1] = v1; rows[dst + 2] = v2; rows[dst + 3] = v3;
-                        rows[dst + 4] = v4; rows[dst + 5] = v5; rows[dst + 6] = v6; rows[dst + 7] = v7;
-                    }
-                }
+            gatherRuns(A, aOff, sak, null, sam, m0, m1, 0, K, rows, dst0 - m0 * K, K);
+        }
+    }
+
+    /**
+     * Strided runs copied to contiguous rows: dst[dstBase + r·dstStride + k] = src[base + at(r) + k·stride] for r in
+     * [r0, r1) and k in [k0, k1), where at(r) = cols[r], or r·rowStride without cols. With a stride of a source row's
+     * length this is a transpose (of the columns listed). L values of k are read by one gather, and every r is taken
+     * for one band of L source rows before the next, so that the band stays in L1. A scalar tile of eight source rows
+     * took 12 µs for the 146 live columns of a 256 × 256 matrix; gathers take 7.5 (docs/results.md, "Thirteenth
+     * session").
+     */
+    static void gatherRuns(float[] src, int base, int stride, int[] cols, int rowStride, int r0, int r1, int k0, int k1,
+                           float[] dst, int dstBase, int dstStride) {
+        int[] map = STRIDE_MAP.get();
+        for (int l = 0; l < L; l++) map[l] = l * stride;
+        int k = k0;
+        for (; k + L <= k1; k += L) {
+            for (int r = r0; r < r1; r++) {
+                int at = cols == null ? r * rowStride : cols[r];
+                FloatVector.fromArray(S, src, base + at + k * stride, map, 0).intoArray(dst, dstBase + r * dstStride + k);
             }
-            for (int m = m0; m < m1; m++) {
-                int src = aOff + m * sam + k0 * sak, dst = dst0 + (m - m0) * K + k0;
-                for (int k = k0; k < K; k++, src += sak) rows[dst++] = A[src];
+        }
+        for (; k < k1; k++) {
+            for (int r = r0; r < r1; r++) {
+                dst[dstBase + r * dstStride + k] = src[base + (cols == null ? r * rowStride : cols[r]) + k * stride];
             }
         }
     }
+
+    /** Each thread's gather offsets for {@link #gatherRuns}: 0, stride, 2·stride, … */
+    private static final ThreadLocal<int[]> STRIDE_MAP = ThreadLocal.withInitial(() -> new int[L]);
 
     /** {@link #kernel} for 2L columns: the panel is K × 2L from {@link #LINE_SKEW}. */
     private static void kernel6x2(int K, float[] A, int a0, int lda, float[] panel, float[] start, int s, float[] C,
@@ -1132,10 +1143,7 @@ public final class Gemm {
         FloatVector.fromArray(S, y, yOff, lanes).add(sum).intoArray(y, yOff, lanes);
     }
 
-    /**
-     * out[cols, rows] = in[rows, cols]ᵀ: eight input rows at a time, so that each column's eight values are read with
-     * constant offsets and written as one contiguous run (a scalar loop with a variable stride ran at half the speed).
-     */
+    /** out[cols, rows] = in[rows, cols]ᵀ, by {@link #gatherRuns}. */
     public static void transpose(float[] in, int rows, int cols, float[] out) {
         if (Parallel.threads() > 1 && (long) rows * cols >= Parallel.MIN_ELEMENTS && rows >= 2 * Transpose.ROWS) {
             TRANSPOSE.get().run(in, rows, cols, out);
@@ -1148,7 +1156,7 @@ public final class Gemm {
     private static final ThreadLocal<Transpose> TRANSPOSE = ThreadLocal.withInitial(Transpose::new);
 
     private static final class Transpose implements java.util.function.IntConsumer {
-        /** Input rows per task: a multiple of the eight-row tile. */
+        /** Input rows per task: a multiple of a vector's length, the band {@link #gatherRuns} reads at once. */
         static final int ROWS = 32;
         float[] in, out;
         int rows, cols;
@@ -1168,20 +1176,8 @@ public final class Gemm {
         }
     }
 
-    /** Input rows [from, to) of {@link #transpose}; from must be a multiple of eight. */
+    /** Input rows [from, to) of {@link #transpose}. */
     private static void transposeRows(float[] in, int rows, int cols, float[] out, int from, int to) {
-        int r0 = from;
-        for (; r0 + 8 <= to; r0 += 8) {
-            for (int c = 0; c < cols; c++) {
-                int src = r0 * cols + c, dst = c * rows + r0;
-                float v0 = in[src], v1 = in[src + cols], v2 = in[src + 2 * cols], v3 = in[src + 3 * cols];
-                float v4 = in[src + 4 * cols], v5 = in[src + 5 * cols], v6 = in[src + 6 * cols], v7 = in[src + 7 * cols];
-                out[dst] = v0; out[dst + 1] = v1; out[dst + 2] = v2; out[dst + 3] = v3;
-                out[dst + 4] = v4; out[dst + 5] = v5; out[dst + 6] = v6; out[dst + 7] = v7;
-            }
-        }
-        for (int r = r0; r < to; r++) {
-            for (int c = 0; c < cols; c++) out[c * rows + r] = in[r * cols + c];
-        }
+        gatherRuns(in, 0, cols, null, 1, 0, cols, from, to, out, 0, rows);
     }
 }
