@@ -615,6 +615,26 @@ public final class Gemm {
         }
     }
 
+    /**
+     * The reverse of a {@link #gatherRuns} transpose, added: dst[k·stride + cols[r]] += src[r·count + k] for r in [0,
+     * rows) and k in [0, count), L values of k by one gather, add and scatter.
+     */
+    static void scatterAddRuns(float[] src, int rows, int count, int[] cols, float[] dst, int stride) {
+        int[] map = STRIDE_MAP.get();
+        for (int l = 0; l < L; l++) map[l] = l * stride;
+        int k = 0;
+        for (; k + L <= count; k += L) {
+            for (int r = 0; r < rows; r++) {
+                int at = k * stride + cols[r];
+                FloatVector.fromArray(S, dst, at, map, 0).add(FloatVector.fromArray(S, src, r * count + k))
+                        .intoArray(dst, at, map, 0);
+            }
+        }
+        for (; k < count; k++) {
+            for (int r = 0; r < rows; r++) dst[k * stride + cols[r]] += src[r * count + k];
+        }
+    }
+
     /** Each thread's gather offsets for {@link #gatherRuns}: 0, stride, 2·stride, … */
     private static final ThreadLocal<int[]> STRIDE_MAP = ThreadLocal.withInitial(() -> new int[L]);
 

@@ -176,24 +176,7 @@ final class LiveGradientProducts {
         sums = Graph.ensure(sums, liveCols * in);
         java.util.Arrays.fill(sums, 0, liveCols * in, 0f);
         Gemm.gemm(liveCols, in, liveRows, dz, 0, 1, liveCols, xRows, 0, in, sums, 0, in);
-        float[] g = w.grad;
-        int i0 = 0;
-        for (; i0 + 8 <= in; i0 += 8) {
-            for (int j = 0; j < liveCols; j++) {
-                int src = j * in + i0, dst = i0 * out + cols[j];
-                g[dst] += sums[src];
-                g[dst + out] += sums[src + 1];
-                g[dst + 2 * out] += sums[src + 2];
-                g[dst + 3 * out] += sums[src + 3];
-                g[dst + 4 * out] += sums[src + 4];
-                g[dst + 5 * out] += sums[src + 5];
-                g[dst + 6 * out] += sums[src + 6];
-                g[dst + 7 * out] += sums[src + 7];
-            }
-        }
-        for (int i = i0; i < in; i++) {
-            for (int j = 0; j < liveCols; j++) g[i * out + cols[j]] += sums[j * in + i];
-        }
+        Gemm.scatterAddRuns(sums, liveCols, in, cols, w.grad, out);
     }
 
     /**
