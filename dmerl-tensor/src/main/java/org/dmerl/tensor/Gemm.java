@@ -668,7 +668,24 @@ public final class Gemm {
             x = FloatVector.broadcast(S, A[a5 + k]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
-        store6x2(C, c, ldc, add, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        // written out, as in kernel6x4: a helper taking the accumulators, once not inlined, boxed them
+        (add ? FloatVector.fromArray(S, C, c).add(c00) : c00).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c01) : c01).intoArray(C, c + L);
+        c += ldc;
+        (add ? FloatVector.fromArray(S, C, c).add(c10) : c10).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c11) : c11).intoArray(C, c + L);
+        c += ldc;
+        (add ? FloatVector.fromArray(S, C, c).add(c20) : c20).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c21) : c21).intoArray(C, c + L);
+        c += ldc;
+        (add ? FloatVector.fromArray(S, C, c).add(c30) : c30).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c31) : c31).intoArray(C, c + L);
+        c += ldc;
+        (add ? FloatVector.fromArray(S, C, c).add(c40) : c40).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c41) : c41).intoArray(C, c + L);
+        c += ldc;
+        (add ? FloatVector.fromArray(S, C, c).add(c50) : c50).intoArray(C, c);
+        (add ? FloatVector.fromArray(S, C, c + L).add(c51) : c51).intoArray(C, c + L);
     }
 
     /**
@@ -765,29 +782,6 @@ public final class Gemm {
         (add ? FloatVector.fromArray(S, C, c + 1 * L).add(c51) : c51).intoArray(C, c + 1 * L);
         (add ? FloatVector.fromArray(S, C, c + 2 * L).add(c52) : c52).intoArray(C, c + 2 * L);
         (add ? FloatVector.fromArray(S, C, c + 3 * L).add(c53) : c53).intoArray(C, c + 3 * L);
-    }
-
-    /** C[6 rows, 2L columns from c] = the twelve accumulators, added to C if {@code add}. */
-    private static void store6x2(float[] C, int c, int ldc, boolean add, FloatVector c00, FloatVector c01,
-                                 FloatVector c10, FloatVector c11, FloatVector c20, FloatVector c21, FloatVector c30,
-                                 FloatVector c31, FloatVector c40, FloatVector c41, FloatVector c50, FloatVector c51) {
-        (add ? FloatVector.fromArray(S, C, c).add(c00) : c00).intoArray(C, c);
-        (add ? FloatVector.fromArray(S, C, c + L).add(c01) : c01).intoArray(C, c + L);
-        c += ldc;
-        (add ? FloatVector.fromArray(S, C, c).add(c10) : c10).intoArray(C, c);
-        (add ? FloatVector.fromArray(S, C, c + L).add(c11) : c11).intoArray(C, c + L);
-        c += ldc;
-        (add ? FloatVector.fromArray(S, C, c).add(c20) : c20).intoArray(C, c);
-        (add ? FloatVector.fromArray(S, C, c + L).add(c21) : c21).intoArray(C, c + L);
-        c += ldc;
-        (add ? FloatVector.fromArray(S, C, c).add(c30) : c30).intoArray(C, c);
-        (add ? FloatVector.fromArray(S, C, c + L).add(c31) : c31).intoArray(C, c + L);
-        c += ldc;
-        (add ? FloatVector.fromArray(S, C, c).add(c40) : c40).intoArray(C, c);
-        (add ? FloatVector.fromArray(S, C, c + L).add(c41) : c41).intoArray(C, c + L);
-        c += ldc;
-        (add ? FloatVector.fromArray(S, C, c).add(c50) : c50).intoArray(C, c);
-        (add ? FloatVector.fromArray(S, C, c + L).add(c51) : c51).intoArray(C, c + L);
     }
 
     private static void kernel3x2(int m, int n, int K, float[] A, int aOff, int sam, int sak,
