@@ -29,6 +29,7 @@ public final class Sac {
 
     private final StochasticPolicy actor;
     private final TwinCritic critic, criticTarget;
+    private final List<Tensor> criticTargetParameters;
     private final Adam actorOpt, criticOpt, alphaOpt;
     private final Tensor logAlpha = Tensor.param("log_alpha", 1, 1);
     private final boolean autotune;
@@ -191,6 +192,7 @@ public final class Sac {
         this.tau = tau;
         criticTarget.copyFrom(critic);
         criticTarget.setRequiresGrad(false);
+        criticTargetParameters = criticTarget.parameters();
         actorOpt = new Adam(actor.parameters(), actorLr);
         criticOpt = new Adam(critic.parameters(), criticLr);
         alphaOpt = new Adam(List.of(logAlpha), alphaLr);
@@ -258,7 +260,8 @@ public final class Sac {
                 cg.mean(cg.square(cg.sub(q.q2(), qTarget))));
         criticOpt.zeroGrad();
         cg.backward(criticLoss);
-        criticOpt.step();
+        // the targets' Polyak step rides along: nothing below changes the critics
+        criticOpt.step(criticTargetParameters, tau);
 
         critic.setRequiresGrad(false);
         Tensor logProb;
@@ -320,8 +323,6 @@ public final class Sac {
             logAlpha.grad[0] = entropy - targetEntropy;
             alphaOpt.step();
         }
-
-        criticTarget.polyakFrom(critic, tau);
 
         last = new Losses(criticLoss.item(), actorLoss.item(), alpha, alphaLoss, entropy);
         return last;

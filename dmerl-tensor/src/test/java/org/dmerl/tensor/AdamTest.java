@@ -202,6 +202,68 @@ class AdamTest {
         assertThrows(IllegalArgumentException.class, () -> new Adam(List.of(w), Float.NaN));
     }
 
+    /**
+     * A step that also moves averages τ of the way to the new weights gives the bits of a plain step followed by the
+     * separate pass a += τ·(p − a), on the vector lanes and the scalar tail, on one thread and two.
+     */
+    @Test
+    void stepWithAveragesIsAStepThenAPolyakPass() {
+        float tau = 0.005f;
+        for (int threads : new int[] {1, 2}) {
+            Parallel.setThreads(threads);
+            try {
+                Rng rng = new Rng(threads);
+                int[][] shapes = {{256, 256}, {3, 5}, {1, 256}};
+                List<Tensor> fused = new java.util.ArrayList<>(), plain = new java.util.ArrayList<>();
+                List<Tensor> fusedAvg = new java.util.ArrayList<>(), plainAvg = new java.util.ArrayList<>();
+                for (int[] shape : shapes) {
+                    Tensor w = Tensor.param("w", shape[0], shape[1]), avg = Tensor.zeros(shape[0], shape[1]);
+                    for (int i = 0; i < w.size(); i++) {
+                        w.data[i] = (float) rng.gaussian();
+                        avg.data[i] = (float) rng.gaussian();
+                    }
+                    Tensor w2 = Tensor.param("w2", shape[0], shape[1]);
+                    System.arraycopy(w.data, 0, w2.data, 0, w.size());
+                    fused.add(w);
+                    plain.add(w2);
+                    fusedAvg.add(avg);
+                    plainAvg.add(Tensor.of(shape[0], shape[1], avg.data.clone()));
+                }
+                Adam a = new Adam(fused, 1e-3f), b = new Adam(plain, 1e-3f);
+                for (int step = 0; step < 5; step++) {
+                    for (int p = 0; p < fused.size(); p++) {
+                        for (int i = 0; i < fused.get(p).size(); i++) {
+                            float g = (float) rng.gaussian();
+                            fused.get(p).grad[i] = g;
+                            plain.get(p).grad[i] = g;
+                        }
+                    }
+                    a.step(fusedAvg, tau);
+                    b.step();
+                    for (int p = 0; p < plain.size(); p++) {
+                        float[] d = plainAvg.get(p).data, src = plain.get(p).data;
+                        for (int i = 0; i < d.length; i++) d[i] += tau * (src[i] - d[i]);
+                    }
+                }
+                for (int p = 0; p < fused.size(); p++) {
+                    assertArrayEquals(plain.get(p).data, fused.get(p).data, "weights " + p);
+                    assertArrayEquals(plainAvg.get(p).data, fusedAvg.get(p).data, "averages " + p);
+                }
+            } finally {
+                Parallel.setThreads(1);
+            }
+        }
+    }
+
+    @Test
+    void averagesOfAnotherShapeAreRejected() {
+        Tensor w = Tensor.param("w", 2, 3);
+        Adam adam = new Adam(List.of(w), 0.1f);
+        var e = assertThrows(IllegalArgumentException.class, () -> adam.step(List.of(Tensor.zeros(3, 2)), 0.1f));
+        assertEquals("average 0 is [3, 2], its parameter [2, 3]", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> adam.step(List.of(), 0.1f));
+    }
+
     @Test
     void zeroGradClearsAllParameters() {
         Tensor a = Tensor.param("a", 2, 2), b = Tensor.param("b", 1, 3);
