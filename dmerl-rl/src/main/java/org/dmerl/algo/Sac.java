@@ -193,8 +193,11 @@ public final class Sac {
         criticTarget.copyFrom(critic);
         criticTarget.setRequiresGrad(false);
         criticTargetParameters = criticTarget.parameters();
-        actorOpt = new Adam(actor.parameters(), actorLr);
-        criticOpt = new Adam(critic.parameters(), criticLr);
+        // each step leaves its gradients zero for the next backward pass
+        actorOpt = new Adam(actor.parameters(), actorLr).zeroGradientsInStep();
+        criticOpt = new Adam(critic.parameters(), criticLr).zeroGradientsInStep();
+        actorOpt.zeroGrad();
+        criticOpt.zeroGrad();
         alphaOpt = new Adam(List.of(logAlpha), alphaLr);
         logAlpha.data[0] = (float) Math.log(initialAlpha);
         logAlpha.touch();
@@ -258,7 +261,6 @@ public final class Sac {
         TwinCritic.Values q = critic.forward(cg, batch.obs(), batch.actions());
         Tensor criticLoss = cg.add(cg.mean(cg.square(cg.sub(q.q1(), qTarget))),
                 cg.mean(cg.square(cg.sub(q.q2(), qTarget))));
-        criticOpt.zeroGrad();
         cg.backward(criticLoss);
         // the targets' Polyak step rides along: nothing below changes the critics
         criticOpt.step(criticTargetParameters, tau);
@@ -274,7 +276,6 @@ public final class Sac {
             StochasticPolicy.Sample pi = actor.sample(ag, batch.obs(), noise);
             Tensor minQ = critic.min(ag, batch.obs(), pi.action());
             actorLoss = trustRegion(ag, batch.obs(), ag.sub(ag.mulScalar(pi.logProb(), alpha), minQ), rng);
-            actorOpt.zeroGrad();
             ag.backward(actorLoss);
             actorOpt.step();
             logProb = pi.logProb();
@@ -308,7 +309,6 @@ public final class Sac {
                 coef.data[i] = alpha * logScore - gradQ;
             }
             actorLoss = trustRegion(ag, batch.obs(), ag.sumCols(ag.mul(coef, score)), rng);
-            actorOpt.zeroGrad();
             ag.backward(actorLoss);
             if (fisher != null) fisher.precondition(batch.obs(), pi.action(), rng);
             actorOpt.step();

@@ -255,6 +255,23 @@ class AdamTest {
         }
     }
 
+    /** With gradients zeroed in the step, the weights have the bits of a step then zeroGrad, and every gradient is 0. */
+    @Test
+    void stepThatZeroesGradientsMatchesStepThenZeroGrad() {
+        Rng rng = new Rng(9);
+        Tensor w = Tensor.param("w", 37, 41), w2 = Tensor.param("w2", 37, 41);
+        for (int i = 0; i < w.size(); i++) w2.data[i] = w.data[i] = (float) rng.gaussian();
+        Adam zeroing = new Adam(List.of(w), 1e-2f).zeroGradientsInStep(), plain = new Adam(List.of(w2), 1e-2f);
+        for (int step = 0; step < 4; step++) {
+            for (int i = 0; i < w.size(); i++) w2.grad[i] = w.grad[i] += (float) rng.gaussian();
+            zeroing.step();
+            plain.step();
+            plain.zeroGrad();
+            assertArrayEquals(new float[w.size()], w.grad);
+            assertArrayEquals(w2.data, w.data);
+        }
+    }
+
     @Test
     void averagesOfAnotherShapeAreRejected() {
         Tensor w = Tensor.param("w", 2, 3);
