@@ -180,23 +180,10 @@ final class LiveGradientProducts {
     }
 
     /**
-     * wt[j, i] = W[i, cols[j]] for the live columns: only those rows of Wᵀ, read eight rows of W at a time (a loop with
-     * a variable stride ran at half the speed in {@link Gemm#transpose}). The weights change at every step, so a
-     * transpose of the whole matrix would not be reused either.
+     * wt[j, i] = W[i, cols[j]] for the live columns: only those rows of Wᵀ ({@link Gemm#gatherRuns}). The weights
+     * change at every step, so a transpose of the whole matrix would not be reused either.
      */
     private void transposeLiveColumns(float[] w, int in, int out, int liveCols, float[] wt) {
-        int i0 = 0;
-        for (; i0 + 8 <= in; i0 += 8) {
-            for (int j = 0; j < liveCols; j++) {
-                int src = i0 * out + cols[j], dst = j * in + i0;
-                float v0 = w[src], v1 = w[src + out], v2 = w[src + 2 * out], v3 = w[src + 3 * out];
-                float v4 = w[src + 4 * out], v5 = w[src + 5 * out], v6 = w[src + 6 * out], v7 = w[src + 7 * out];
-                wt[dst] = v0; wt[dst + 1] = v1; wt[dst + 2] = v2; wt[dst + 3] = v3;
-                wt[dst + 4] = v4; wt[dst + 5] = v5; wt[dst + 6] = v6; wt[dst + 7] = v7;
-            }
-        }
-        for (int i = i0; i < in; i++) {
-            for (int j = 0; j < liveCols; j++) wt[j * in + i] = w[i * out + cols[j]];
-        }
+        Gemm.gatherRuns(w, 0, out, cols, 0, 0, liveCols, 0, in, wt, 0, in);
     }
 }
