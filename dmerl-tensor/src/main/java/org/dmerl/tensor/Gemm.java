@@ -227,8 +227,9 @@ public final class Gemm {
             return;
         }
         int n = 0;
-        if (!WIDE_REGISTER_FILE && m1 - m0 < 3) {
-            // one or two rows (batch-1 acting): 8 vectors per pass over k read 256 contiguous bytes of each B row
+        if (m1 - m0 < 3) {
+            // one or two rows (batch-1 acting): 8 vectors per pass over k, eight chains to hide the multiply-add latency
+            // (a 1 × 256 × 256 product 4.7 → 3.7 µs on AVX-512 against four), reading 8L contiguous floats of a B row
             for (; n + 8 * L <= N; n += 8 * L) {
                 for (int m = m0; m < m1; m++) kernel1x8(m, n, K, A, aOff, sam, sak, B, bOff, ldb, C, cOff, ldc);
             }
