@@ -19,9 +19,8 @@ public final class Adam {
     private long step;
     /** The bias-corrected step size and 1/√(1 − β₂ᵗ) of the current {@link #step}. */
     private float stepSize, invSqrtC2;
-    /** The averages' arrays of a {@link #step(List, float)} in the parameters' order, and τ; averaging while set. */
+    /** During a {@link #step(List, float)}: the averages' arrays in the parameters' order (else null), and τ. */
     private final float[][] averages;
-    private boolean averaging;
     /** Whether a step leaves the gradients zero ({@link #zeroGradientsInStep}). */
     private boolean zeroInStep;
     private float tau;
@@ -85,7 +84,7 @@ public final class Adam {
     /**
      * One update, after which each of {@code averages} (one per parameter, in order, of the same shape) moves τ of the
      * way to its parameter's new value, a += τ·(p − a): the Polyak averaging of target networks, with the bits of a
-     * separate pass ({@code Module.polyakFrom}) but in the same pass over the weights. SAC's separate pass took 1 % of
+     * separate pass after the step but in the same pass over the weights. SAC's separate pass took 1 % of
      * a Pendulum-v1 run.
      */
     public void step(List<Tensor> averages, float tau) {
@@ -100,12 +99,10 @@ public final class Adam {
             this.averages[p] = a.data;
         }
         this.tau = tau;
-        averaging = true;
         try {
             step();
         } finally {
-            averaging = false;
-            java.util.Arrays.fill(this.averages, null);   // do not keep the averages alive
+            java.util.Arrays.fill(this.averages, null);   // plain steps again, and the averages not kept alive
         }
         for (Tensor a : averages) a.touch();
     }
@@ -143,7 +140,7 @@ public final class Adam {
      */
     private void update(int p, int from, int to) {
         Tensor t = params.get(p);
-        float[] w = t.data, g = t.grad, mp = m[p], vp = v[p], avg = averaging ? averages[p] : null;
+        float[] w = t.data, g = t.grad, mp = m[p], vp = v[p], avg = averages[p];
         int i = from, upper = from + S.loopBound(to - from);
         for (; i < upper; i += S.length()) {
             FloatVector gv = FloatVector.fromArray(S, g, i);

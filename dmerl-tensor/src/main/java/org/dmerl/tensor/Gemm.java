@@ -13,9 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * least {@link #PANEL_MIN_ROWS} rows run a 6-row block over a contiguous copy of B's column panel ({@link
  * PanelProduct}): 2 vectors wide on AVX2, 4 on AVX-512 ({@link #VECTORS}), at most {@link #PANEL_DEPTH} rows of it at a
  * time. On an AVX-512 core (Intel, 2 MB L2) the panel path took a 256³ product from 94–101 to 130–136 GFLOP/s against a
- * 4-row × 4-vector block streaming B's rows in place, which now serves fewer rows there. Every kernel gives each element the bits of C + one fused multiply-add
- * chain over k from zero, so the choice never changes a result. Large products can be split over a second thread
- * ({@link Parallel}).
+ * 4-row × 4-vector block streaming B's rows in place, which now serves fewer rows there. Every kernel gives each
+ * element the bits of C + one fused multiply-add chain over k from zero, so the choice never changes a result. Large
+ * products can be split over a second thread ({@link Parallel}).
  */
 public final class Gemm {
 

@@ -145,7 +145,9 @@ final class LiveGradientProducts {
     private void inputGradient(Tensor x, Tensor w, int liveRows, int liveCols) {
         int batch = x.rows, in = x.cols;
         wt = Graph.ensure(wt, liveCols * in);
-        transposeLiveColumns(w.data, in, w.cols, liveCols, wt);
+        // wt[j, i] = W[i, cols[j]]: only the live columns' rows of Wᵀ. The weights change at every step, so a transpose
+        // of the whole matrix would not be reused either.
+        Gemm.gatherRuns(w.data, 0, w.cols, cols, 0, 0, liveCols, 0, in, wt, 0, in);
         if (liveRows == batch) {
             Graph.inputGradientProduct(x, batch, in, liveCols, dz, liveCols, wt);
             return;
@@ -177,13 +179,5 @@ final class LiveGradientProducts {
         java.util.Arrays.fill(sums, 0, liveCols * in, 0f);
         Gemm.gemm(liveCols, in, liveRows, dz, 0, 1, liveCols, xRows, 0, in, sums, 0, in);
         Gemm.scatterAddRuns(sums, liveCols, in, cols, w.grad, out);
-    }
-
-    /**
-     * wt[j, i] = W[i, cols[j]] for the live columns: only those rows of Wᵀ ({@link Gemm#gatherRuns}). The weights
-     * change at every step, so a transpose of the whole matrix would not be reused either.
-     */
-    private void transposeLiveColumns(float[] w, int in, int out, int liveCols, float[] wt) {
-        Gemm.gatherRuns(w, 0, out, cols, 0, 0, liveCols, 0, in, wt, 0, in);
     }
 }
